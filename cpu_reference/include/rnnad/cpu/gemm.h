@@ -1,0 +1,33 @@
+// Allocation-free single-precision GEMM for the CPU path, on Eigen's packed kernels.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+namespace rnnad::cpu {
+
+/// C[m x n] += A[m x k] * B[n x k]^T, all row-major with leading dimensions (lda >= k, ldb >= k,
+/// ldc >= n). B is a PyTorch weight (out_features x in_features). Eigen's blocked product
+/// normally allocates its packing buffers on every call; a plan allocates them once, sized for
+/// m <= max_m, so run() never allocates (tests/test_no_alloc.cpp). m == 1 uses Eigen's GEMV.
+/// A plan is not thread-safe: run() writes its packing buffers.
+class GemmPlan {
+ public:
+  GemmPlan(int64_t max_m, int64_t n, int64_t k);
+  ~GemmPlan();
+  GemmPlan(GemmPlan&&) noexcept;
+  GemmPlan& operator=(GemmPlan&&) noexcept;
+
+  /// Precondition (unchecked): 1 <= m <= max_m.
+  void run(int64_t m, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) const;
+
+  int64_t n() const { return m_n; }
+  int64_t k() const { return m_k; }
+
+ private:
+  struct Blocking;
+  int64_t m_n = 0, m_k = 0;
+  std::unique_ptr<Blocking> m_blocking;
+};
+
+}  // namespace rnnad::cpu

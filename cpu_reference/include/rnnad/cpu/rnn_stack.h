@@ -1,0 +1,90 @@
+// Eigen implementation of PyTorch's nn.RNN / nn.LSTM (with proj_size) / nn.GRU forward pass:
+// any num_layers, bidirectional, optional initial states. It is both the CPU backend and the
+// correctness reference for the CUDA kernels. Equations: shared/docs/algorithms.md §5.1
+// (PyTorch torch/nn/modules/rnn.py docstrings); GRU applies the reset gate AFTER the recurrent
+// product and its bias: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "rnnad/cell_type.h"
+#include "rnnad/cpu/gemm.h"
+
+namespace rnnad::cpu {
+
+/// Sizes of a recurrent stack, PyTorch names (H = hidden_size, H_out = proj_size or H, D = 1 or 2).
+struct RnnDims {
+  CellType cell = CellType::Lstm;
+  int64_t input_size = 0;
+  int64_t hidden_size = 0;
+  int64_t num_layers = 1;
+  int64_t proj_size = 0;
+  bool bidirectional = false;
+
+  int64_t num_directions() const { return bidirectional ? 2 : 1; }
+  int64_t gate_size() const;  ///< G = 4H, 3H or H
+  int64_t output_size() const { return proj_size > 0 ? proj_size : hidden_size; }
+  int64_t layer_input_size(int64_t layer) const {
+    return layer == 0 ? input_size : num_directions() * output_size();
+  }
+};
+
+/// Weights of one layer and direction, in PyTorch's layout (row-major):
+/// weight_ih [G, layer_input], weight_hh [G, H_out], bias_ih/bias_hh [G] (null when bias=False),
+/// weight_hr [proj_size, H] (LSTM with proj_size only, else null). Gate row blocks in PyTorch
+/// order (LSTM i, f, g, o; GRU r, z, n). Not owned: must outlive the RnnStack.
+struct RnnParams {
+  const float* weight_ih = nullptr;
+  const float* weight_hh = nullptr;
+  const float* bias_ih = nullptr;
+  const float* bias_hh = nullptr;
+  const float* weight_hr = nullptr;
+};
+
+/// A recurrent stack with its workspace, sized at construction for batch <= max_batch and
+/// seq_len <= max_seq_len; forward() then allocates nothing. One GEMM per layer and direction
+/// computes the input projections of a chunk of time steps (all steps unless
+/// chunk x batch x G floats would exceed kProjectionChunkBytes), then each step does one
+/// recurrent product and one fused element-wise pass (gates, state update).
+/// Not thread-safe: one forward() at a time per object.
+class RnnStack {
+ public:
+  static constexpr int64_t kProjectionChunkBytes = int64_t{8} << 20;
+
+  /// `params[layer * D + direction]`, num_layers * D entries. Throws std::invalid_argument when
+  /// the count is wrong or a required pointer is null (the engine validates shapes first).
+  RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t max_batch, int64_t max_seq_len);
+
+  /// x: [seq_len, batch, input_size]; h0: [L*D, batch, H_out] or null (zeros); c0: [L*D, batch, H]
+  /// or null (zeros, LSTM only); output: [seq_len, batch, D*H_out]; h_n: [L*D, batch, H_out];
+  /// c_n: [L*D, batch, H] (LSTM only; null to skip). All time-major, contiguous, row-major.
+  /// State index = layer * D + direction (PyTorch's h_n order). Preconditions (checked by the
+  /// engine, not here): 1 <= seq_len <= max_seq_len, 1 <= batch <= max_batch, finite inputs.
+  void forward(int64_t seq_len, int64_t batch, const float* x, const float* h0, const float* c0, float* output,
+               float* h_n, float* c_n);
+
+  const RnnDims& dims() const { return m_dims; }
+  int64_t max_batch() const { return m_max_batch; }
+  int64_t max_seq_len() const { return m_max_seq_len; }
+  /// Bytes of workspace held (for reporting).
+  int64_t workspace_bytes() const;
+
+ private:
+  void run_direction(int64_t layer, int64_t dir, int64_t seq_len, int64_t batch, const float* in, float* out,
+                     const float* h0, const float* c0, float* h_n, float* c_n);
+  void step_cell(int64_t batch, float* gx, const float* h_prev, int64_t ld_prev, float* c, float* h_out,
+                 int64_t ld_out, int64_t pd);
+
+  RnnDims m_dims;
+  std::vector<RnnParams> m_params;
+  int64_t m_max_batch, m_max_seq_len, m_chunk_steps;
+  std::vector<std::vector<float>> m_bias_x;  // per layer*D+dir: b_ih (+ b_hh except GRU), [G]
+  std::vector<std::vector<float>> m_bias_h;  // GRU: b_hh, [G]
+  std::vector<GemmPlan> m_gemm_ih;           // per layer: [chunk*B, G] += in [.., I_l] W_ih^T
+  GemmPlan m_gemm_hh;                        // [B, G] += h [B, H_out] W_hh^T
+  std::vector<GemmPlan> m_gemm_hr;           // LSTM proj: [B, P] += m [B, H] W_hr^T (0 or 1 entries)
+  std::vector<float> m_gx, m_gh, m_c, m_m, m_zeros, m_layer_buf[2];
+};
+
+}  // namespace rnnad::cpu

@@ -1,0 +1,85 @@
+// rnnad: command-line front end. Exit codes (docs/cli.md): 0 success, 1 validation failed,
+// 2 usage error, 3 bad input (rnnad::Error: file, format, shape, device), 4 internal error.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "rnnad/device.h"
+#include "rnnad/error.h"
+#include "rnnad/model.h"
+#include "rnnad/validate.h"
+#include "rnnad/version.h"
+
+namespace {
+
+constexpr int kExitFailed = 1, kExitBadInput = 3, kExitInternal = 4;
+
+int run_validate(const std::string& model_path, std::string reference_path, const std::string& device_text) {
+  const rnnad::Device device = rnnad::parse_device(device_text);
+  if (reference_path.empty()) reference_path = rnnad::default_reference_path(model_path).string();
+  auto model = rnnad::Model::load(model_path);
+  const rnnad::ValidationReport r = rnnad::validate(model, reference_path, device);
+  std::cout << model_path << ": " << r.summary() << "\n";
+  if (!r.description.empty()) std::cout << "  reference: " << r.description << "\n";
+  return r.passed ? 0 : kExitFailed;
+}
+
+int run_inspect(const std::string& model_path) {
+  auto model = rnnad::Model::load(model_path);
+  const auto& c = model->config();
+  std::map<std::string, int> dtypes;
+  for (const auto& [name, w] : model->weights()) ++dtypes[rnnad::dtype_name(w.stored_dtype)];
+  std::cout << "file:           " << model_path << "\n"
+            << "format_version: " << c.format_version << "\n"
+            << "kind:           " << c.kind << "\n"
+            << "mode:           " << rnnad::cell_type_name(c.rnn.mode) << "\n"
+            << "input_size:     " << c.rnn.input_size << "\n"
+            << "hidden_size:    " << c.rnn.hidden_size << "\n"
+            << "num_layers:     " << c.rnn.num_layers << "\n"
+            << "bidirectional:  " << (c.rnn.bidirectional ? "true" : "false") << "\n"
+            << "proj_size:      " << c.rnn.proj_size << "\n"
+            << "bias:           " << (c.rnn.bias ? "true" : "false") << "\n"
+            << "parameters:     " << model->parameter_count() << "\n"
+            << "stored dtypes: ";
+  for (const auto& [d, n] : dtypes) std::cout << " " << d << " x" << n;
+  std::cout << "\nproducer:       " << c.producer << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"rnnad: LSTM/GRU inference for time-series anomaly detection"};
+  app.set_version_flag("--version", std::string("rnnad ") + rnnad::version());
+  app.require_subcommand(1);
+
+  std::string model_path, reference_path, device = "auto";
+  auto* validate = app.add_subcommand("validate", "Run a model on the inputs of its reference file and compare with "
+                                                  "PyTorch's outputs (exit 0 pass, 1 fail)");
+  validate->add_option("--model,-m", model_path, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+  validate->add_option("--reference,-r", reference_path,
+                       "Reference file (default: MODEL with .reference.safetensors)");
+  validate->add_option("--device,-d", device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+
+  std::string inspect_path;
+  auto* inspect = app.add_subcommand("inspect", "Print a model's kind, shapes and parameter count");
+  inspect->add_option("--model,-m", inspect_path, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (*validate) return run_validate(model_path, reference_path, device);
+    if (*inspect) return run_inspect(inspect_path);
+  } catch (const rnnad::Error& e) {
+    std::cerr << "rnnad: error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "rnnad: internal error: " << e.what() << "\n";
+    return kExitInternal;
+  }
+  return 0;
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds and runs every test: installs packages, then the `release` preset (CUDA code compiled
+# when nvcc exists; all tests including the live PyTorch grid) and the `asan` preset
+# (AddressSanitizer + UBSan; all tests except the live grid, which checks the same code path).
+# Prints the time of each stage at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+times=()
+stage() {
+  local name=$1; shift
+  local t0=$SECONDS
+  echo "==> $name: $*"
+  "$@"
+  times+=("$(printf '%-22s %4ds' "$name" $((SECONDS - t0)))")
+}
+stage setup bash tools/setup.sh
+stage configure-release cmake --preset release
+stage build-release cmake --build --preset release
+stage test-release ctest --preset release -j2
+stage configure-asan cmake --preset asan
+stage build-asan cmake --build --preset asan
+stage test-asan ctest --preset asan -j2 -E '^golden_full'
+echo "==> stage times"
+printf '  %s\n' "${times[@]}"
