@@ -1,6 +1,6 @@
 // Every golden case in $RNNAD_GOLDEN_DIR (model + PyTorch float64 reference, made by
 // tools/python/make_golden.py) validated on the CPU path under the fp32 tolerance. Prints the
-// case count and the worst error per cell type. $RNNAD_GOLDEN_MIN_CASES (default 150) guards
+// case count and the worst error per kind and cell type. $RNNAD_GOLDEN_MIN_CASES (default 150) guards
 // against a directory that silently lost cases.
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -34,9 +34,14 @@ TEST_CASE("golden cases match PyTorch", "[golden]") {
     const auto model_path = dir / (name.substr(0, name.size() - suffix.size()) + ".safetensors");
     auto model = Model::load(model_path);
     const auto r = validate(model, entry.path(), Device::Cpu);
-    const RnnConfig& c = model->config().rnn;
-    std::string cell = cell_type_name(c.mode);
-    if (c.proj_size > 0) cell += "+proj";
+    const ModelConfig& mc = model->config();
+    std::string cell;
+    switch (mc.model_kind) {
+      case ModelKind::Rnn: cell = std::string(cell_type_name(mc.rnn.mode)) + (mc.rnn.proj_size > 0 ? "+proj" : ""); break;
+      case ModelKind::Reconstruction: cell = std::string("reconstruction ") + cell_type_name(mc.reconstruction.cell); break;
+      case ModelKind::Prediction: cell = std::string("prediction ") + cell_type_name(mc.prediction.cell); break;
+      case ModelKind::Attention: cell = std::string("attention ") + cell_type_name(mc.attention.cell); break;
+    }
     auto& w = per_cell[cell];
     ++w.cases;
     ++cases;

@@ -1,5 +1,7 @@
 // Forward passes allocate nothing once the engine exists (design.md §5), at batch 1 and 1024.
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "alloc_counter.h"
@@ -51,6 +53,46 @@ TEST_CASE("forward passes allocate nothing", "[alloc]") {
       forward(T, (B + 1) / 2, true);  // smaller batch too
       region.stop();
       INFO(c.name << " batch " << B << " seq_len " << T);
+      CHECK(region.count() == 0);
+    }
+  }
+}
+
+TEST_CASE("model kinds allocate nothing per call", "[alloc][models]") {
+  const char* dir = std::getenv("RNNAD_GOLDEN_DIR");
+  REQUIRE(dir != nullptr);
+  for (const char* name : {"recon_lstm_rev_bi1_l2", "recon_gru_fwd_bi0_l2", "attn_lstm_l2", "pred_gru_gauss_windowed_l2",
+                           "pred_telemanom", "pred_lstm_point_stateful_l2"}) {
+    auto model = Model::load(std::string(dir) + "/models/" + name + ".safetensors");
+    const ModelConfig& mc = model->config();
+    const int64_t I = mc.input_size();
+    const bool stateful = mc.model_kind == ModelKind::Prediction && mc.prediction.state == PredictionConfig::State::Stateful;
+    for (int64_t B : {int64_t{1}, int64_t{1024}}) {
+      const int64_t T = stateful ? 40 : mc.seq_len();
+      Engine engine(model, {Device::Cpu, 0, B, stateful ? 16 : T});
+      std::vector<float> x(static_cast<std::size_t>(T * B * I), 0.2f), out(static_cast<std::size_t>(T * B * (I + T + 64)));
+      auto run = [&] {
+        switch (mc.model_kind) {
+          case ModelKind::Prediction:
+            if (stateful) {
+              const int64_t P = mc.prediction.prediction_size();
+              engine.predict_stateful({x.data(), {T, B, I}}, {out.data(), {T, B, P}});
+            } else {
+              engine.predict({x.data(), {T, B, I}}, {out.data(), {1, B, mc.prediction.prediction_size()}});
+            }
+            break;
+          case ModelKind::Attention:
+            engine.reconstruct({x.data(), {T, B, I}}, {out.data(), {T, B, I}}, {out.data() + T * B * I, {T, B, T}});
+            break;
+          default: engine.reconstruct({x.data(), {T, B, I}}, {out.data(), {T, B, I}}); break;
+        }
+      };
+      const std::vector<float> series(static_cast<std::size_t>((T + 4) * I), 0.1f);
+      test::AllocationRegion region;
+      run();
+      if (!stateful) engine.run_windows(series.data(), T + 4, 1, 0, std::min<int64_t>(B, 5));
+      region.stop();
+      INFO(name << " batch " << B);
       CHECK(region.count() == 0);
     }
   }

@@ -33,13 +33,7 @@ int run_inspect(const std::string& model_path) {
   std::cout << "file:           " << model_path << "\n"
             << "format_version: " << c.format_version << "\n"
             << "kind:           " << c.kind << "\n"
-            << "mode:           " << rnnad::cell_type_name(c.rnn.mode) << "\n"
-            << "input_size:     " << c.rnn.input_size << "\n"
-            << "hidden_size:    " << c.rnn.hidden_size << "\n"
-            << "num_layers:     " << c.rnn.num_layers << "\n"
-            << "bidirectional:  " << (c.rnn.bidirectional ? "true" : "false") << "\n"
-            << "proj_size:      " << c.rnn.proj_size << "\n"
-            << "bias:           " << (c.rnn.bias ? "true" : "false") << "\n"
+            << "config:         " << rnnad::config_summary(c) << "\n"
             << "parameters:     " << model->parameter_count() << "\n"
             << "stored dtypes: ";
   for (const auto& [d, n] : dtypes) std::cout << " " << d << " x" << n;

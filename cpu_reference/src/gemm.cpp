@@ -14,7 +14,7 @@ using Index = Eigen::Index;
 using BlockingSpace =
     Eigen::internal::gemm_blocking_space<Eigen::RowMajor, float, float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic>;
 using Product = Eigen::internal::general_matrix_matrix_product<Index, float, Eigen::RowMajor, false, float,
-                                                              Eigen::ColMajor, false, Eigen::RowMajor, 1>;
+                                                              Eigen::RowMajor, false, Eigen::RowMajor, 1>;
 }  // namespace
 
 struct GemmPlan::Blocking {
@@ -28,18 +28,18 @@ GemmPlan::~GemmPlan() = default;
 GemmPlan::GemmPlan(GemmPlan&&) noexcept = default;
 GemmPlan& GemmPlan::operator=(GemmPlan&&) noexcept = default;
 
-void GemmPlan::run(int64_t m, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+void GemmPlan::run(int64_t m, const float* a, int64_t lda, const float* bt, int64_t ldbt, float* c,
                    int64_t ldc) const {
-  using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   if (m == 1) {
-    Eigen::Map<const RowMat, 0, Eigen::OuterStride<>> bm(b, m_n, m_k, Eigen::OuterStride<>(ldb));
+    // y[n] += Bt^T x: Bt (k x n, row-major) is the column-major n x k matrix W.
+    using ColMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+    Eigen::Map<const ColMat, 0, Eigen::OuterStride<>> w(bt, m_n, m_k, Eigen::OuterStride<>(ldbt));
     Eigen::Map<const Eigen::VectorXf> x(a, m_k);
     Eigen::Map<Eigen::VectorXf> y(c, m_n);
-    y.noalias() += bm * x;
+    y.noalias() += w * x;
     return;
   }
-  // A (m x k, row-major) times B^T, where B^T (k x n) is column-major with stride ldb.
-  Product::run(m, m_n, m_k, a, lda, b, ldb, c, 1, ldc, 1.0f, m_blocking->space, nullptr);
+  Product::run(m, m_n, m_k, a, lda, bt, ldbt, c, 1, ldc, 1.0f, m_blocking->space, nullptr);
 }
 
 }  // namespace rnnad::cpu

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "layout.h"
 #include "rnnad/cpu/activations.h"
 
 namespace rnnad::cpu {
@@ -14,6 +15,8 @@ namespace {
 void fill_rows(float* dst, int64_t rows, const float* row, int64_t width) {
   for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * width, row, static_cast<std::size_t>(width) * sizeof(float));
 }
+
+using detail::transposed;
 
 void copy_rows(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int64_t rows, int64_t width) {
   for (int64_t r = 0; r < rows; ++r)
@@ -53,7 +56,11 @@ RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t m
 
   // Biases folded once: the input projection starts from b_ih + b_hh (LSTM, RNN) or b_ih (GRU,
   // whose b_hn must stay inside r * (W_hn h + b_hn)); the GRU recurrent product starts from b_hh.
-  for (const auto& p : m_params) {
+  for (std::size_t i = 0; i < m_params.size(); ++i) {
+    const RnnParams& p = m_params[i];
+    const int64_t layer = static_cast<int64_t>(i) / D;
+    m_weights.push_back({transposed(p.weight_ih, G, dims.layer_input_size(layer)), transposed(p.weight_hh, G, H_out),
+                         proj ? transposed(p.weight_hr, dims.proj_size, H) : std::vector<float>()});
     std::vector<float> bx(static_cast<std::size_t>(G), 0.0f), bh(static_cast<std::size_t>(G), 0.0f);
     if (p.bias_ih) {
       for (int64_t g = 0; g < G; ++g) {
@@ -65,6 +72,7 @@ RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t m
     m_bias_x.push_back(std::move(bx));
     m_bias_h.push_back(std::move(bh));
   }
+  m_params.clear();  // everything needed is copied: the caller's buffers may go away
 
   m_gx.resize(static_cast<std::size_t>(m_chunk_steps * max_batch * G));
   if (dims.cell == CellType::Gru) m_gh.resize(static_cast<std::size_t>(max_batch * G));
@@ -104,7 +112,7 @@ void RnnStack::run_direction(int64_t layer, int64_t dir, int64_t seq_len, int64_
   const int64_t G = m_dims.gate_size(), H = m_dims.hidden_size, H_out = m_dims.output_size();
   const int64_t I = m_dims.layer_input_size(layer), ld_out = m_dims.num_directions() * H_out;
   const int64_t pd = layer * m_dims.num_directions() + dir;
-  const RnnParams& p = m_params[pd];
+  const Weights& w = m_weights[pd];
   const GemmPlan& gemm_ih = m_gemm_ih[layer == 0 ? 0 : 1];
 
   if (m_dims.cell == CellType::Lstm) {
@@ -119,7 +127,7 @@ void RnnStack::run_direction(int64_t layer, int64_t dir, int64_t seq_len, int64_
     // The reverse direction walks chunks from the end of the sequence.
     const int64_t t0 = dir == 0 ? done : seq_len - done - n;
     fill_rows(m_gx.data(), n * batch, m_bias_x[pd].data(), G);
-    gemm_ih.run(n * batch, in + t0 * batch * I, I, p.weight_ih, I, m_gx.data(), G);
+    gemm_ih.run(n * batch, in + t0 * batch * I, I, w.ih_t.data(), G, m_gx.data(), G);
     for (int64_t k = 0; k < n; ++k) {
       const int64_t t = dir == 0 ? t0 + k : t0 + n - 1 - k;
       float* h_t = out + t * batch * ld_out + dir * H_out;
@@ -138,13 +146,13 @@ void RnnStack::run_direction(int64_t layer, int64_t dir, int64_t seq_len, int64_
 void RnnStack::step_cell(int64_t batch, float* gx, const float* h_prev, int64_t ld_prev, float* c, float* h_out,
                          int64_t ld_out, int64_t pd) {
   const int64_t G = m_dims.gate_size(), H = m_dims.hidden_size, H_out = m_dims.output_size();
-  const RnnParams& p = m_params[pd];
+  const Weights& w = m_weights[pd];
   const bool zero_state = h_prev == m_zeros.data();  // W_hh * 0 contributes nothing
 
   switch (m_dims.cell) {
     case CellType::RnnTanh:
     case CellType::RnnRelu: {
-      if (!zero_state) m_gemm_hh.run(batch, h_prev, ld_prev, p.weight_hh, H_out, gx, G);
+      if (!zero_state) m_gemm_hh.run(batch, h_prev, ld_prev, w.hh_t.data(), G, gx, G);
       const bool relu = m_dims.cell == CellType::RnnRelu;
       for (int64_t b = 0; b < batch; ++b) {
         const float* g = gx + b * G;
@@ -157,7 +165,7 @@ void RnnStack::step_cell(int64_t batch, float* gx, const float* h_prev, int64_t 
       return;
     }
     case CellType::Lstm: {
-      if (!zero_state) m_gemm_hh.run(batch, h_prev, ld_prev, p.weight_hh, H_out, gx, G);
+      if (!zero_state) m_gemm_hh.run(batch, h_prev, ld_prev, w.hh_t.data(), G, gx, G);
       const bool proj = m_dims.proj_size > 0;
       for (int64_t b = 0; b < batch; ++b) {
         const float* g = gx + b * G;
@@ -176,13 +184,13 @@ void RnnStack::step_cell(int64_t batch, float* gx, const float* h_prev, int64_t 
       }
       if (proj) {
         for (int64_t b = 0; b < batch; ++b) std::fill_n(h_out + b * ld_out, H_out, 0.0f);
-        m_gemm_hr[0].run(batch, m_m.data(), H, p.weight_hr, H, h_out, ld_out);
+        m_gemm_hr[0].run(batch, m_m.data(), H, w.hr_t.data(), H_out, h_out, ld_out);
       }
       return;
     }
     case CellType::Gru: {
       fill_rows(m_gh.data(), batch, m_bias_h[pd].data(), G);
-      if (!zero_state) m_gemm_hh.run(batch, h_prev, ld_prev, p.weight_hh, H_out, m_gh.data(), G);
+      if (!zero_state) m_gemm_hh.run(batch, h_prev, ld_prev, w.hh_t.data(), G, m_gh.data(), G);
       for (int64_t b = 0; b < batch; ++b) {
         const float* gxb = gx + b * G;
         const float* ghb = m_gh.data() + b * G;

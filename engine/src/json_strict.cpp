@@ -8,10 +8,55 @@
 namespace rnnad::detail {
 
 namespace {
-// Thrown from inside the parser callback; converted to FormatError below.
-struct StrictJsonViolation {
-  std::string message;
+
+// A SAX pass that only checks object keys: one key set per open object; a repeated key is an
+// error (the safetensors README forbids them, and a silent overwrite would hide a tensor). It
+// replaces nlohmann's callback parser, whose end_object() scans the whole parent object after
+// every closed object (nlohmann/json 3.11, json_sax_dom_callback_parser): quadratic in the number
+// of tensors, minutes for a header of a few megabytes.
+class DuplicateKeyCheck final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  bool null() override { return true; }
+  bool boolean(bool /*value*/) override { return true; }
+  bool number_integer(number_integer_t /*value*/) override { return true; }
+  bool number_unsigned(number_unsigned_t /*value*/) override { return true; }
+  bool number_float(number_float_t /*value*/, const string_t& /*text*/) override { return true; }
+  bool string(string_t& /*value*/) override { return true; }
+  bool binary(binary_t& /*value*/) override { return true; }
+  bool start_object(std::size_t /*elements*/) override {
+    m_keys.emplace_back();
+    return true;
+  }
+  bool key(string_t& name) override {
+    if (m_keys.empty() || !m_keys.back().insert(name).second) {
+      // The key as a JSON literal, so that a control character in it cannot break the message.
+      m_error = "duplicate key " + nlohmann::json(name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      m_duplicate = true;
+      return false;
+    }
+    return true;
+  }
+  bool end_object() override {
+    if (!m_keys.empty()) m_keys.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t /*elements*/) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                   const nlohmann::detail::exception& ex) override {
+    m_error = ex.what();
+    return false;
+  }
+
+  bool duplicate() const { return m_duplicate; }
+  const std::string& error() const { return m_error; }
+
+ private:
+  std::vector<std::set<std::string>> m_keys;
+  std::string m_error;
+  bool m_duplicate = false;
 };
+
 }  // namespace
 
 nlohmann::json parse_json_strict(std::string_view text, const std::string& source,
@@ -37,26 +82,20 @@ nlohmann::json parse_json_strict(std::string_view text, const std::string& sourc
     }
   }
 
-  // One key set per open object; a repeated key is an error (the safetensors README forbids
-  // them, and a silent overwrite would hide a tensor).
-  std::vector<std::set<std::string>> keys;
-  auto callback = [&](int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    using E = nlohmann::json::parse_event_t;
-    if (event == E::object_start) {
-      keys.emplace_back();
-    } else if (event == E::object_end) {
-      if (!keys.empty()) keys.pop_back();
-    } else if (event == E::key) {
-      const auto& key = parsed.get_ref<const std::string&>();
-      if (keys.empty() || !keys.back().insert(key).second)
-        throw StrictJsonViolation{"duplicate key \"" + key + "\""};
-    }
-    return true;
-  };
+  // Syntax, UTF-8 and duplicate keys first (SAX, nothing is built), then the value itself.
+  DuplicateKeyCheck check;
+  bool ok = false;
   try {
-    return nlohmann::json::parse(text.begin(), text.end(), callback);
-  } catch (const StrictJsonViolation& v) {
-    throw FormatError(source + ": " + what + ": " + v.message);
+    ok = nlohmann::json::sax_parse(text.begin(), text.end(), &check);
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(source + ": " + what + " is not valid JSON: " + e.what());
+  }
+  if (!ok) {
+    if (check.duplicate()) throw FormatError(source + ": " + what + ": " + check.error());
+    throw FormatError(source + ": " + what + " is not valid JSON: " + check.error());
+  }
+  try {
+    return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(source + ": " + what + " is not valid JSON: " + e.what());
   }

@@ -51,6 +51,12 @@ int dtype_bytes(DType d) {
   return 0;
 }
 
+// A name or string read from the file, as a JSON string literal: control characters (a newline in
+// a tensor name) are escaped so that every message stays one line and unambiguous.
+std::string quote(const std::string& s) {
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::uint64_t read_u64_le(const unsigned char* p) {
   std::uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
@@ -146,16 +152,16 @@ SafetensorsFile SafetensorsFile::parse(std::vector<unsigned char> bytes, std::st
     if (name == "__metadata__") {
       if (!value.is_object()) throw fail("__metadata__ is not an object");
       for (const auto& [k, v] : value.items()) {
-        if (!v.is_string()) throw fail("__metadata__ value \"" + k + "\" is not a string");
+        if (!v.is_string()) throw fail("__metadata__ value " + quote(k) + " is not a string");
         f.m_metadata.emplace(k, v.get<std::string>());
       }
       continue;
     }
-    const std::string where = "tensor \"" + name + "\"";
+    const std::string where = "tensor " + quote(name);
     if (!value.is_object()) throw fail(where + ": entry is not an object");
     for (const auto& [k, v] : value.items()) {
       (void)v;
-      if (k != "dtype" && k != "shape" && k != "data_offsets") throw fail(where + ": unexpected field \"" + k + "\"");
+      if (k != "dtype" && k != "shape" && k != "data_offsets") throw fail(where + ": unexpected field " + quote(k));
     }
     if (!value.contains("dtype") || !value["dtype"].is_string()) throw fail(where + ": missing or non-string dtype");
     if (!value.contains("shape") || !value["shape"].is_array()) throw fail(where + ": missing or non-array shape");
@@ -168,7 +174,7 @@ SafetensorsFile SafetensorsFile::parse(std::vector<unsigned char> bytes, std::st
     const DTypeInfo* info = nullptr;
     for (const auto& d : kDTypes)
       if (dt == d.name) info = &d;
-    if (!info) throw fail(where + ": unknown dtype \"" + dt + "\"");
+    if (!info) throw fail(where + ": unknown dtype " + quote(dt));
     if (!info->supported)
       throw fail(where + ": unsupported dtype " + dt + " (rnnad reads F32, F16, BF16 and F64)");
     e.dtype = info->dtype;
@@ -180,7 +186,11 @@ SafetensorsFile SafetensorsFile::parse(std::vector<unsigned char> bytes, std::st
       if (!d.is_number_unsigned()) throw fail(where + ": shape entries must be non-negative integers");
       const std::uint64_t dim = d.get<std::uint64_t>();
       // Any tensor that fits the buffer has fewer than buffer_size elements unless it is empty,
-      // so an overflow check against 2^62 is enough to keep every later product exact.
+      // so an overflow check against 2^62 is enough to keep every later product exact. A single
+      // dimension above 2^62 is rejected too: next to a 0 it would not overflow the product, but
+      // it does not fit the int64 shape (2^64 - 1 would read as -1).
+      if (dim > (std::uint64_t{1} << 62))
+        throw fail(where + ": shape dimension " + std::to_string(dim) + " exceeds 2^62");
       if (dim != 0 && numel > (std::uint64_t{1} << 62) / dim) throw fail(where + ": shape element count overflows");
       numel *= dim;
       e.shape.push_back(static_cast<int64_t>(dim));
@@ -212,7 +222,7 @@ SafetensorsFile SafetensorsFile::parse(std::vector<unsigned char> bytes, std::st
   std::uint64_t expected = 0;
   for (const auto& e : f.m_tensors) {
     if (e.offset != expected) {
-      throw fail("tensor \"" + e.name + "\" starts at byte " + std::to_string(e.offset) + " of the data buffer, expected " +
+      throw fail("tensor " + quote(e.name) + " starts at byte " + std::to_string(e.offset) + " of the data buffer, expected " +
                  std::to_string(expected) + (e.offset < expected ? " (overlaps the previous tensor)" : " (gap)"));
     }
     expected = e.offset + e.nbytes;
@@ -235,7 +245,7 @@ const unsigned char* SafetensorsFile::data(const TensorEntry& entry) const {
 
 std::vector<float> SafetensorsFile::to_f32(const TensorEntry& e) const {
   if (e.dtype == DType::F64)
-    throw FormatError(m_source + ": tensor \"" + e.name + "\" has dtype F64 where F32, F16 or BF16 is required");
+    throw FormatError(m_source + ": tensor " + quote(e.name) + " has dtype F64 where F32, F16 or BF16 is required");
   std::vector<float> out(static_cast<std::size_t>(e.numel));
   const unsigned char* p = data(e);
   for (std::size_t i = 0; i < out.size(); ++i) {
@@ -248,13 +258,13 @@ std::vector<float> SafetensorsFile::to_f32(const TensorEntry& e) const {
       out[i] = e.dtype == DType::F16 ? half_to_float(h) : std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16);
     }
     if (!std::isfinite(out[i]))
-      throw FormatError(m_source + ": tensor \"" + e.name + "\" has a non-finite value at flat index " +
+      throw FormatError(m_source + ": tensor " + quote(e.name) + " has a non-finite value at flat index " +
                         std::to_string(i));
   }
   return out;
 }
 
-std::vector<double> SafetensorsFile::to_f64(const TensorEntry& e) const {
+std::vector<double> SafetensorsFile::to_f64(const TensorEntry& e, bool allow_nan) const {
   if (e.dtype != DType::F64) {
     const auto f = to_f32(e);
     return {f.begin(), f.end()};
@@ -264,8 +274,8 @@ std::vector<double> SafetensorsFile::to_f64(const TensorEntry& e) const {
   for (std::size_t i = 0; i < out.size(); ++i) {
     std::uint64_t bits = read_u64_le(p + 8 * i);
     out[i] = std::bit_cast<double>(bits);
-    if (!std::isfinite(out[i]))
-      throw FormatError(m_source + ": tensor \"" + e.name + "\" has a non-finite value at flat index " +
+    if (!std::isfinite(out[i]) && !(allow_nan && std::isnan(out[i])))
+      throw FormatError(m_source + ": tensor " + quote(e.name) + " has a non-finite value at flat index " +
                         std::to_string(i));
   }
   return out;

@@ -76,6 +76,24 @@ std::vector<unsigned char> build_rnn_model(const RnnConfig& config, const Weight
   return build_safetensors(tensors, {{"rnnad.config", rnn_config_json(config)}});
 }
 
+std::vector<unsigned char> build_model(const std::string& config_json, const WeightMap& weights,
+                                       const std::map<std::string, std::vector<double>>& statistics, float fill) {
+  const ModelConfig config = parse_model_config(config_json, "test-config");
+  std::vector<RawTensor> tensors;
+  for (const auto& [name, shape] : expected_tensors(config)) {
+    std::size_t n = 1;
+    for (auto d : shape) n *= static_cast<std::size_t>(d);
+    if (auto it = statistics.find(name); it != statistics.end()) {
+      tensors.push_back(f64_tensor(name, shape, it->second));
+    } else if (auto w = weights.find(name); w != weights.end()) {
+      tensors.push_back(f32_tensor(name, shape, w->second));
+    } else {
+      tensors.push_back(f32_tensor(name, shape, std::vector<float>(n, fill)));
+    }
+  }
+  return build_safetensors(tensors, {{"rnnad.config", config_json}});
+}
+
 std::shared_ptr<const Model> make_rnn_model(const RnnConfig& config, const WeightMap& weights,
                                             const std::string& source) {
   return Model::parse(build_rnn_model(config, weights), source);

@@ -40,6 +40,13 @@ WeightMap random_rnn_weights(const RnnConfig& config, std::uint32_t seed, float 
 /// A kind-"rnn" model file holding `weights` (must match expected_rnn_tensors(config)).
 std::vector<unsigned char> build_rnn_model(const RnnConfig& config, const WeightMap& weights);
 
+/// A model file of any kind from its `rnnad.config` JSON text: `weights` (F32) and `statistics`
+/// (F64, e.g. scoring.mean) must hold every tensor expected_tensors() lists for that config;
+/// missing weights are filled with `fill`.
+std::vector<unsigned char> build_model(const std::string& config_json, const WeightMap& weights,
+                                       const std::map<std::string, std::vector<double>>& statistics = {},
+                                       float fill = 0.0f);
+
 /// Parses build_rnn_model(...) into a Model.
 std::shared_ptr<const Model> make_rnn_model(const RnnConfig& config, const WeightMap& weights,
                                             const std::string& source = "test-model");

@@ -3,9 +3,10 @@
     /usr/bin/python3 tools/python/make_golden.py --out tests/golden --set committed
     /usr/bin/python3 tools/python/make_golden.py --out tests/golden/field --set field
     /usr/bin/python3 tools/python/make_golden.py --out BUILD/golden_full --set full   # CI, not committed
+    /usr/bin/python3 tools/python/make_golden.py --out tests/golden/models --set models
 
-Every case writes NAME.safetensors (model, kind "rnn", F32) and NAME.reference.safetensors
-(docs/model_format.md §4) into --out. The names of the cases that must validate go to
+Every case writes NAME.safetensors (model, F32; kind "rnn" except in the models set) and
+NAME.reference.safetensors (docs/model_format.md §4) into --out. The names of the cases that must validate go to
 --out/cases.txt; negative controls (must fail validation) go to --out/expected_failures.txt.
 
 Grid axes (design.md §7): cell {RNN_TANH, RNN_RELU, LSTM, LSTM+proj, GRU} x input_size {1, 3, 38}
@@ -44,11 +45,27 @@ Sets:
              f08_lstm_proj          LSTM(3,4,proj_size=2), T=5, B=2, seeded weights, N(0,1) input,
                                     random h0 (1,2,2) and c0 (1,2,4).
 
+  models     the model kinds of docs/models.md (rnnad_models.py; export_model / write_model_reference,
+             reference tensors in docs/model_format.md §4), I = 3, H = 8, A = 5, T = 12, B = 3,
+             stateful N = 40, prediction horizon 3 with targets [0, 2]:
+               recon_<cell>_<rev|fwd>_bi<0|1>_l<L>   cell x decode x bidirectional_encoder x L   (16)
+               pred_<cell>_<point|gauss>_<windowed|stateful>_l<L>   cell x output x state x L (16)
+               attn_<cell>_l<L>                      cell x L                                     (4)
+               pred_telemanom   prediction, LSTM, I 25, H 80, 2 layers, window 250, horizon 10,
+                                targets [0], point, windowed, B 2
+             cell in {lstm, gru}, L in {1, 2}. Weights: PyTorch's default initialisation after
+             torch.manual_seed(zlib.crc32(name)), float32; then, from the same generator,
+             x = clip(2 * N(0,1), -20, 20) with max(1, numel // 50) entries set to exactly +20 / -20
+             (alternating). References are computed in float64 from exactly these float32 values.
+             The script asserts every module's state_dict names are the documented tensor names
+             and that the directory's files total < 1.5 MB.
+
 For every case the script also runs the float32 module and prints the worst error of PyTorch's
 own float32 result against the float64 reference, relative to the fp32 tolerance 1e-5*max(1,|b|).
 """
 import argparse
 import itertools
+import json
 import os
 import sys
 import time
@@ -59,6 +76,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rnnad_export as rx  # noqa: E402
+import rnnad_models as rm  # noqa: E402
 
 CELLS = ["RNN_TANH", "RNN_RELU", "LSTM", "LSTMP", "GRU"]
 CELL_TAG = {"RNN_TANH": "rnntanh", "RNN_RELU": "rnnrelu", "LSTM": "lstm", "LSTMP": "lstmp", "GRU": "gru"}
@@ -271,16 +289,100 @@ def run_field(out_dir):
     return files, worst
 
 
+MODELS_SIZE_LIMIT = 1_500_000
+MODEL_CELLS = ["LSTM", "GRU"]
+DECODE_TAG = {"reverse": "rev", "forward": "fwd"}
+OUTPUT_TAG = {"point": "point", "gaussian": "gauss"}
+
+
+def model_cases():
+    """(name, constructor, kwargs, x shape) of the `models` set, in a fixed order."""
+    I, H, A, T, B, N, horizon, targets = 3, 8, 5, 12, 3, 40, 3, [0, 2]
+    cases = []
+    for cell, decode, bi, layers in itertools.product(MODEL_CELLS, ["reverse", "forward"], [False, True], [1, 2]):
+        name = f"recon_{cell.lower()}_{DECODE_TAG[decode]}_bi{int(bi)}_l{layers}"
+        cases.append((name, rm.Reconstruction, dict(cell=cell, input_size=I, hidden_size=H, num_layers=layers,
+                                                   bidirectional_encoder=bi, decode=decode, seq_len=T), (T, B, I)))
+    for cell, output, state, layers in itertools.product(MODEL_CELLS, ["point", "gaussian"], ["windowed", "stateful"],
+                                                         [1, 2]):
+        name = f"pred_{cell.lower()}_{OUTPUT_TAG[output]}_{state}_l{layers}"
+        kw = dict(cell=cell, input_size=I, hidden_size=H, num_layers=layers, horizon=horizon, targets=targets,
+                  output=output, state=state)
+        if state == "windowed":
+            kw["seq_len"] = T
+        cases.append((name, rm.Prediction, kw, (T if state == "windowed" else N, B, I)))
+    for cell, layers in itertools.product(MODEL_CELLS, [1, 2]):
+        cases.append((f"attn_{cell.lower()}_l{layers}", rm.Attention,
+                      dict(cell=cell, input_size=I, hidden_size=H, num_layers=layers, attention_size=A, seq_len=T),
+                      (T, B, I)))
+    cases.append(("pred_telemanom", rm.Prediction,
+                  dict(cell="LSTM", input_size=25, hidden_size=80, num_layers=2, horizon=10, targets=[0],
+                       output="point", state="windowed", seq_len=250), (250, 2, 25)))
+    return cases
+
+
+def model_input(shape):
+    x = (torch.randn(*shape) * 2).clamp(-20, 20).reshape(-1)
+    n_ext = max(1, x.numel() // 50)
+    idx = torch.randperm(x.numel())[:n_ext]
+    x[idx] = torch.tensor([20.0 if k % 2 == 0 else -20.0 for k in range(n_ext)])
+    return x.reshape(shape)
+
+
+def model_fp32_error(module, x, ref):
+    """Worst |a-b| / (1e-5 * max(1,|b|)) of the float32 module's outputs against the reference."""
+    with torch.no_grad():
+        m = module.eval()
+        if isinstance(m, rm.Attention):
+            rec, weights = m(x)
+            got = {"reconstruction": rec, "attention": weights}
+        elif isinstance(m, rm.Reconstruction):
+            got = {"reconstruction": m(x)}
+        else:
+            got = {"prediction": m(x) if m.state_mode == "windowed" else m(x)[0]}
+    worst = 0.0
+    for key, value in got.items():
+        b = ref[key]
+        worst = max(worst, float(np.max(np.abs(value.numpy() - b) / (1e-5 * np.maximum(1.0, np.abs(b))))))
+    return worst
+
+
+def run_models(out_dir):
+    files, worst = [], (0.0, "")
+    for name, cls, kwargs, shape in model_cases():
+        torch.manual_seed(zlib.crc32(name.encode()))
+        module = cls(**kwargs)
+        want = rx.expected_model_tensors(module.kind, module.config())
+        have = module.state_dict()
+        assert set(have) == set(want), f"{name}: state_dict names {sorted(have)} != documented {sorted(want)}"
+        assert all(list(have[k].shape) == want[k] for k in want), f"{name}: tensor shapes differ from docs/models.md"
+        assert module.config() == kwargs, f"{name}: config() {module.config()} != constructor arguments {kwargs}"
+        x = model_input(shape)
+        model = os.path.join(out_dir, name + ".safetensors")
+        reference = os.path.join(out_dir, name + ".reference.safetensors")
+        rx.export_model(module, model)
+        desc = f"golden model case {name}: {module.kind} {json.dumps(module.config())}, input {list(shape)}"
+        ref = rx.write_model_reference(reference, module, x, desc)
+        files += [model, reference]
+        err = model_fp32_error(module, x, ref)
+        worst = max(worst, (err, name))
+        print(f"  {name:34s} {os.path.getsize(model):8d} + {os.path.getsize(reference):7d} bytes, "
+              f"input {list(shape)}, fp32 error {err:.3f} x tol")
+    return files, worst
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", required=True, help="output directory (created if missing)")
-    p.add_argument("--set", required=True, choices=["committed", "full", "field"])
+    p.add_argument("--set", required=True, choices=["committed", "full", "field", "models"])
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
     start = time.monotonic()
     if args.set == "field":
         files, worst = run_field(args.out)
+    elif args.set == "models":
+        files, worst = run_models(args.out)
     else:
         cases = committed_cases() if args.set == "committed" else list(itertools.product(*(a[1] for a in AXES)))
         if args.set == "committed":
@@ -303,6 +405,10 @@ def main(argv=None):
     print(f"worst PyTorch float32 error vs float64 reference: {worst[0]:.3f} x tolerance ({worst[1]})")
     if args.set == "committed":
         assert blocks < SIZE_LIMIT, f"committed set too large: {blocks} bytes"
+    if args.set == "models":
+        on_disk = sum(os.path.getsize(os.path.join(args.out, f)) for f in os.listdir(args.out))
+        print(f"models: directory {args.out} holds {on_disk} bytes (limit {MODELS_SIZE_LIMIT})")
+        assert on_disk < MODELS_SIZE_LIMIT, f"models directory too large: {on_disk} bytes"
     written = {os.path.basename(f) for f in files}
     stale = sorted(f for f in os.listdir(args.out) if f.endswith(".safetensors") and f not in written)
     if stale:

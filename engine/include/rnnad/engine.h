@@ -33,6 +33,16 @@ struct Tensor3 {
   std::array<int64_t, 3> shape{0, 0, 0};
 };
 
+/// Model outputs for a batch of consecutive windows of a series (Engine::run_windows). Views
+/// into the engine's own buffers, valid until the engine's next call.
+struct WindowOutputs {
+  int64_t first_window = 0;  ///< index of the first window (it starts at row first_window * stride)
+  int64_t count = 0;         ///< windows in this batch (the batch dimension below)
+  Tensor3 reconstruction;    ///< [seq_len, count, input_size] (reconstruction, attention kinds)
+  Tensor3 attention;         ///< [seq_len, count, seq_len] (attention kind)
+  Tensor3 prediction;        ///< [1, count, P] (windowed prediction kind)
+};
+
 /// Runs a model on one device. Construction allocates every buffer; forward() allocates nothing
 /// (tests/test_no_alloc.cpp). One forward() at a time per Engine (use one Engine per thread;
 /// the Model is shared read-only).
@@ -58,6 +68,39 @@ class Engine {
   /// seq_len 0 ("sequence length must be >= 1 (got 0)"), batch 0, or sizes above the options.
   void forward(const ConstTensor3& input, const ConstTensor3& h0, const ConstTensor3& c0, const Tensor3& output,
                const Tensor3& h_n, const Tensor3& c_n);
+
+  /// Kinds "reconstruction" and "attention" (docs/models.md): reconstructs a batch of windows,
+  /// the decoder fed its own outputs as at inference. Shapes (I = input_size):
+  ///   windows        [seq_len, batch, I]        required (seq_len usually the model's seq_len)
+  ///   reconstruction [seq_len, batch, I]        required, in time order
+  ///   attention      [seq_len, batch, seq_len]  optional, attention kind only: row t holds the
+  ///                                             weights over encoder steps used for output t
+  /// Throws UnsupportedError for other kinds, ShapeError as forward() does.
+  void reconstruct(const ConstTensor3& windows, const Tensor3& reconstruction, const Tensor3& attention = {});
+
+  /// Kind "prediction" with state "windowed": each window starts from a zero state; the head
+  /// reads the last step. windows [seq_len, batch, I]; prediction [1, batch, P], P = horizon *
+  /// K * d laid out [horizon, K, d] (docs/models.md). Throws UnsupportedError, ShapeError.
+  void predict(const ConstTensor3& windows, const Tensor3& prediction);
+
+  /// Kind "prediction" with state "stateful": runs `series` [N, batch, I] (any N >= 1, in chunks
+  /// of max_seq_len steps) carrying the recurrent state, a prediction after every step:
+  /// prediction [N, batch, P]. h, c [num_layers, batch, hidden_size] (c: LSTM only) hold the
+  /// state before the call and receive it after; data null = start from zeros and do not
+  /// return it. Feeding a series in chunks gives the same predictions as one call.
+  void predict_stateful(const ConstTensor3& series, const Tensor3& prediction, const Tensor3& h = {},
+                        const Tensor3& c = {});
+
+  /// Windows of the model's seq_len T in a series of `rows` rows with the given stride:
+  /// floor((rows - T) / stride) + 1. Throws ShapeError when rows < T ("series has N rows, the
+  /// model's window needs T"), or stride < 1; UnsupportedError for kinds without a window.
+  int64_t window_count(int64_t rows, int64_t stride) const;
+
+  /// Runs windows [first, first + count) of `series` ([rows, input_size], row-major, one row per
+  /// time step; window w covers rows [w * stride, w * stride + T)) through reconstruct() or
+  /// predict(), gathering them into the engine's time-major buffer (1 <= count <= max_batch).
+  /// Allocates nothing. Throws ShapeError for windows outside the series.
+  WindowOutputs run_windows(const float* series, int64_t rows, int64_t stride, int64_t first, int64_t count);
 
   const Model& model() const;
   const EngineOptions& options() const;

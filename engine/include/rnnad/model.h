@@ -44,12 +44,89 @@ struct RnnConfig {
   std::string param_name(const char* base, int64_t layer, int64_t direction) const;
 };
 
-/// The parsed `rnnad.config` of a model file.
+/// Model kinds (docs/models.md).
+enum class ModelKind { Rnn, Reconstruction, Prediction, Attention };
+
+/// "rnn", "reconstruction", "prediction" or "attention".
+const char* model_kind_name(ModelKind kind);
+
+/// Kind "reconstruction": encoder-decoder reconstructing a window (EncDec-AD, docs/models.md).
+struct ReconstructionConfig {
+  enum class Decode { Reverse, Forward };
+  CellType cell = CellType::Lstm;
+  int64_t input_size = 0, hidden_size = 0, num_layers = 1, seq_len = 0;
+  bool bidirectional_encoder = false;
+  Decode decode = Decode::Reverse;
+  RnnConfig encoder() const;  ///< prefix "encoder."
+  RnnConfig decoder() const;  ///< prefix "decoder."
+};
+
+/// Kind "prediction": stacked forecaster with a linear head (Telemanom, LSTM-AD; docs/models.md).
+struct PredictionConfig {
+  enum class Output { Point, Gaussian };
+  enum class State { Windowed, Stateful };
+  CellType cell = CellType::Lstm;
+  int64_t input_size = 0, hidden_size = 0, num_layers = 1, horizon = 1;
+  int64_t seq_len = 0;           ///< window length (windowed); 0 for stateful
+  std::vector<int64_t> targets;  ///< predicted feature indices (d = targets.size())
+  Output output = Output::Point;
+  State state = State::Windowed;
+  /// K = 1 (point) or 2 (Gaussian mean and log-variance).
+  int64_t moments() const { return output == Output::Gaussian ? 2 : 1; }
+  /// P = horizon * K * d: head outputs per prediction, laid out [horizon, K, d].
+  int64_t prediction_size() const { return horizon * moments() * static_cast<int64_t>(targets.size()); }
+  RnnConfig rnn() const;  ///< prefix "rnn."
+};
+
+/// Kind "attention": encoder-decoder with additive attention (Bahdanau et al. 2015; docs/models.md).
+struct AttentionConfig {
+  CellType cell = CellType::Lstm;
+  int64_t input_size = 0, hidden_size = 0, num_layers = 1, attention_size = 0, seq_len = 0;
+  RnnConfig encoder() const;  ///< prefix "encoder."
+  RnnConfig decoder() const;  ///< prefix "decoder.", input_size I + H
+};
+
+/// How raw input rows are normalised (docs/scoring.md §1): x = (raw - center) / scale.
+struct NormalizationConfig {
+  enum class Method { None, ZScore, MinMax };
+  Method method = Method::None;
+  std::vector<double> center;  ///< mean (zscore) or min (minmax); [input_size]
+  std::vector<double> scale;   ///< std or max - min, after the constant-feature guard; [input_size]
+  std::vector<std::string> features;    ///< column names (may be empty)
+  std::vector<int64_t> constant_features;  ///< features whose scale was replaced by 1 (F13)
+};
+
+/// How model errors become one score per row (docs/scoring.md §2-§4).
+struct ScoringConfig {
+  enum class Method { Absolute, Squared, GaussianNll, Mahalanobis, LstmAd };
+  enum class Pooling { Mean, Max, Last };
+  Method method = Method::Absolute;
+  Pooling pooling = Pooling::Mean;
+  int64_t stride = 1;
+  double ridge = 1e-6;
+  double log_det = 0.0;           ///< ln|Sigma + lambda I| (lstm_ad)
+  std::vector<double> mean;       ///< F64 tensor scoring.mean [k] (mahalanobis, lstm_ad)
+  std::vector<double> precision;  ///< F64 tensor scoring.precision [k, k], row-major
+};
+
+/// The parsed `rnnad.config` of a model file. Only the member of the file's kind is meaningful.
 struct ModelConfig {
   int format_version = kModelFormatVersion;
-  std::string kind;      ///< "rnn": a bare PyTorch recurrent module
-  RnnConfig rnn;         ///< the recurrent module (kind "rnn")
+  std::string kind;  ///< as written in the file
+  ModelKind model_kind = ModelKind::Rnn;
   std::string producer;  ///< free text written by the exporter (informational)
+  RnnConfig rnn;                       ///< kind "rnn"
+  ReconstructionConfig reconstruction;  ///< kind "reconstruction"
+  PredictionConfig prediction;          ///< kind "prediction"
+  AttentionConfig attention;            ///< kind "attention"
+  NormalizationConfig normalization;    ///< optional; method None when absent
+  ScoringConfig scoring;                ///< optional; defaults when absent
+  bool has_scoring = false;             ///< the file has a `scoring` object
+  std::string threshold_json;           ///< the file's `threshold` object as JSON text ("" if absent)
+  /// Window length the model was built for (0 for kinds without one: rnn, stateful prediction).
+  int64_t seq_len() const;
+  /// Features per input row (input_size of the first recurrent module).
+  int64_t input_size() const;
 };
 
 /// One float tensor of a loaded model: values upcast to F32, row-major, with the dtype the
@@ -86,8 +163,25 @@ class Model {
   std::map<std::string, Weight> m_weights;
 };
 
-/// The tensors (name -> shape) a recurrent module with config `rnn` has, in PyTorch's
-/// state_dict order. Throws FormatError via the caller when config values are out of range.
-std::vector<std::pair<std::string, std::vector<int64_t>>> expected_rnn_tensors(const RnnConfig& rnn);
+/// Parses and checks an `rnnad.config` JSON text (as stored in a model file's metadata), without
+/// tensors. Throws FormatError / UnsupportedError naming `source` and the field.
+ModelConfig parse_model_config(const std::string& json_text, const std::string& source);
+
+/// One line describing a config for messages and `rnnad inspect`, e.g.
+/// "kind prediction, cell LSTM, input_size 25, hidden_size 80, num_layers 2, horizon 10, ...".
+std::string config_summary(const ModelConfig& config);
+
+/// Tensor names with their shapes, in PyTorch's state_dict order.
+using TensorShapes = std::vector<std::pair<std::string, std::vector<int64_t>>>;
+
+/// The tensors a recurrent module with config `rnn` has.
+TensorShapes expected_rnn_tensors(const RnnConfig& rnn);
+
+/// The tensors a model of config `config` has: every module of its kind (F32/F16/BF16 weights)
+/// and the F64 scoring statistics its scoring method needs (scoring.mean, scoring.precision).
+TensorShapes expected_tensors(const ModelConfig& config);
+
+/// The weight tensors only (expected_tensors without the scoring statistics).
+TensorShapes expected_weight_tensors(const ModelConfig& config);
 
 }  // namespace rnnad

@@ -55,8 +55,9 @@ class SafetensorsFile {
   /// Values of a F32/F16/BF16 tensor as float (F16/BF16 upcast exactly). Throws FormatError
   /// naming the tensor and flat index when a value is NaN or infinite, or for an F64 tensor.
   std::vector<float> to_f32(const TensorEntry& entry) const;
-  /// Values of a F64 (or F32) tensor as double; same finiteness rule as to_f32.
-  std::vector<double> to_f64(const TensorEntry& entry) const;
+  /// Values of a F64 (or F32) tensor as double; same finiteness rule as to_f32, except that
+  /// NaN is accepted when `allow_nan` (reference score series mark "no score" with NaN).
+  std::vector<double> to_f64(const TensorEntry& entry, bool allow_nan = false) const;
 
  private:
   SafetensorsFile() = default;

@@ -33,7 +33,8 @@ struct RnnDims {
 /// Weights of one layer and direction, in PyTorch's layout (row-major):
 /// weight_ih [G, layer_input], weight_hh [G, H_out], bias_ih/bias_hh [G] (null when bias=False),
 /// weight_hr [proj_size, H] (LSTM with proj_size only, else null). Gate row blocks in PyTorch
-/// order (LSTM i, f, g, o; GRU r, z, n). Not owned: must outlive the RnnStack.
+/// order (LSTM i, f, g, o; GRU r, z, n). Only read while the RnnStack is constructed, which
+/// copies them into its own (transposed) layout.
 struct RnnParams {
   const float* weight_ih = nullptr;
   const float* weight_hh = nullptr;
@@ -76,8 +77,15 @@ class RnnStack {
   void step_cell(int64_t batch, float* gx, const float* h_prev, int64_t ld_prev, float* c, float* h_out,
                  int64_t ld_out, int64_t pd);
 
+  // Weights re-laid out once: transposes of weight_ih [I_l, G], weight_hh [H_out, G],
+  // weight_hr [H, P], so every product is C += A * Bt (see gemm.h).
+  struct Weights {
+    std::vector<float> ih_t, hh_t, hr_t;
+  };
+
   RnnDims m_dims;
-  std::vector<RnnParams> m_params;
+  std::vector<RnnParams> m_params;  // emptied after construction
+  std::vector<Weights> m_weights;   // per layer * D + direction
   int64_t m_max_batch, m_max_seq_len, m_chunk_steps;
   std::vector<std::vector<float>> m_bias_x;  // per layer*D+dir: b_ih (+ b_hh except GRU), [G]
   std::vector<std::vector<float>> m_bias_h;  // GRU: b_hh, [G]

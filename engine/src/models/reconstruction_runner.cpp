@@ -1,0 +1,97 @@
+// Kind "reconstruction": encoder-decoder fed its own outputs (docs/models.md; EncDec-AD,
+// Malhotra et al. 2016, arXiv 1607.00148).
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "runners.h"
+
+namespace rnnad::detail {
+
+namespace {
+
+using Buffer = std::vector<float>;
+Buffer zeros(int64_t n) { return Buffer(static_cast<std::size_t>(n), 0.0f); }
+
+class ReconstructionRunner final : public Runner {
+ public:
+  ReconstructionRunner(const Model& m, int64_t max_batch, int64_t max_seq_len)
+      : m_cfg(m.config().reconstruction),
+        m_enc(make_stack(m, m_cfg.encoder(), max_batch, max_seq_len)),
+        m_dec(make_stack(m, m_cfg.decoder(), max_batch, 1)),
+        m_out(make_linear(m, "output", true, max_batch)) {
+    const int64_t L = m_cfg.num_layers, H = m_cfg.hidden_size, D = m_cfg.bidirectional_encoder ? 2 : 1;
+    if (m_cfg.bidirectional_encoder) {
+      m_bridge_h.emplace(make_linear(m, "bridge_h", true, L * max_batch));
+      if (lstm()) m_bridge_c.emplace(make_linear(m, "bridge_c", true, L * max_batch));
+      m_cat = zeros(L * max_batch * 2 * H);
+    }
+    m_enc_out = zeros(max_seq_len * max_batch * D * H);
+    m_enc_h = zeros(L * D * max_batch * H);
+    m_enc_c = zeros(L * D * max_batch * H);
+    for (auto* b : {&m_h[0], &m_h[1], &m_c[0], &m_c[1]}) *b = zeros(L * max_batch * H);
+    m_dec_out = zeros(max_batch * H);
+    m_zero_input = zeros(max_batch * m_cfg.input_size);
+  }
+
+  void reconstruct(int64_t T, int64_t B, const float* x, float* recon, float*) override {
+    const int64_t I = m_cfg.input_size, H = m_cfg.hidden_size, L = m_cfg.num_layers;
+    m_enc.forward(T, B, x, nullptr, nullptr, m_enc_out.data(), m_enc_h.data(), lstm() ? m_enc_c.data() : nullptr);
+    init_decoder_state(B);
+    int cur = 0;
+    // One decoder step from `in` [B, I]; writes the reconstructed row block y [B, I].
+    auto step = [&](const float* in, float* y) {
+      m_dec.forward(1, B, in, m_h[cur].data(), lstm() ? m_c[cur].data() : nullptr, m_dec_out.data(),
+                    m_h[1 - cur].data(), lstm() ? m_c[1 - cur].data() : nullptr);
+      cur = 1 - cur;
+      m_out.apply(B, m_dec_out.data(), H, y, I);  // dec_out [1, B, H] is the top layer's h
+    };
+    if (m_cfg.decode == ReconstructionConfig::Decode::Reverse) {
+      // x'(T-1) straight from the encoder state, then backwards, each step fed x'(i).
+      m_out.apply(B, m_h[cur].data() + (L - 1) * B * H, H, recon + (T - 1) * B * I, I);
+      for (int64_t i = T - 1; i >= 1; --i) step(recon + i * B * I, recon + (i - 1) * B * I);
+    } else {
+      for (int64_t t = 0; t < T; ++t) step(t == 0 ? m_zero_input.data() : recon + (t - 1) * B * I, recon + t * B * I);
+    }
+  }
+
+ private:
+  bool lstm() const { return m_cfg.cell == CellType::Lstm; }
+
+  // Decoder state [L, B, H] in m_h[0] / m_c[0]: the encoder's final state, or per layer the
+  // bridge of its concatenated [forward, reverse] final states.
+  void init_decoder_state(int64_t B) {
+    const int64_t L = m_cfg.num_layers, H = m_cfg.hidden_size;
+    if (!m_cfg.bidirectional_encoder) {
+      std::copy_n(m_enc_h.data(), L * B * H, m_h[0].data());
+      if (lstm()) std::copy_n(m_enc_c.data(), L * B * H, m_c[0].data());
+      return;
+    }
+    auto bridge = [&](const Buffer& finals, const cpu::Linear& lin, Buffer& dst) {
+      for (int64_t l = 0; l < L; ++l)
+        for (int64_t b = 0; b < B; ++b) {
+          float* row = m_cat.data() + (l * B + b) * 2 * H;
+          std::copy_n(finals.data() + ((2 * l) * B + b) * H, H, row);
+          std::copy_n(finals.data() + ((2 * l + 1) * B + b) * H, H, row + H);
+        }
+      lin.apply(L * B, m_cat.data(), 2 * H, dst.data(), H);
+    };
+    bridge(m_enc_h, *m_bridge_h, m_h[0]);
+    if (lstm()) bridge(m_enc_c, *m_bridge_c, m_c[0]);
+  }
+
+  ReconstructionConfig m_cfg;
+  cpu::RnnStack m_enc, m_dec;
+  cpu::Linear m_out;
+  std::optional<cpu::Linear> m_bridge_h, m_bridge_c;
+  Buffer m_enc_out, m_enc_h, m_enc_c, m_cat, m_h[2], m_c[2], m_dec_out, m_zero_input;
+};
+
+}  // namespace
+
+std::unique_ptr<Runner> make_reconstruction_runner(const Model& m, int64_t max_batch, int64_t max_seq_len) {
+  return std::make_unique<ReconstructionRunner>(m, max_batch, max_seq_len);
+}
+
+}  // namespace rnnad::detail
