@@ -38,6 +38,21 @@ int run_inspect(const std::string& model_path) {
             << "stored dtypes: ";
   for (const auto& [d, n] : dtypes) std::cout << " " << d << " x" << n;
   std::cout << "\nproducer:       " << c.producer << "\n";
+  static const char* norm_names[] = {"none", "zscore", "minmax"};
+  std::cout << "normalization:  " << norm_names[static_cast<int>(c.normalization.method)];
+  for (int64_t f : c.normalization.constant_features) {
+    const auto& names = c.normalization.features;
+    std::cout << (f == c.normalization.constant_features.front() ? "; constant features (scale set to 1):" : ",") << " "
+              << (f < static_cast<int64_t>(names.size()) ? names[static_cast<std::size_t>(f)] : std::to_string(f));
+  }
+  std::cout << "\n";
+  if (c.has_scoring) {
+    static const char* methods[] = {"absolute", "squared", "gaussian_nll", "mahalanobis", "lstm_ad"};
+    static const char* poolings[] = {"mean", "max", "last"};
+    std::cout << "scoring:        " << methods[static_cast<int>(c.scoring.method)] << ", pooling "
+              << poolings[static_cast<int>(c.scoring.pooling)] << ", stride " << c.scoring.stride << "\n";
+  }
+  if (!c.threshold_json.empty()) std::cout << "threshold:      " << c.threshold_json << "\n";
   return 0;
 }
 
