@@ -73,6 +73,9 @@ TEST_CASE("a model loads from disk and a missing file is an IoError", "[model]")
   CHECK(Model::load(path)->config().rnn.hidden_size == 4);
   std::filesystem::remove(path);
   CHECK_THROWS_AS(Model::load(path), IoError);
+  // A directory (or a pipe, a device) is refused before anything is read or allocated.
+  CHECK_THROWS_WITH(Model::load(std::filesystem::temp_directory_path()),
+                    Contains("not a regular file (a directory, device or pipe)"));
 }
 
 TEST_CASE("F16 and BF16 weights are upcast exactly", "[model]") {

@@ -111,3 +111,17 @@ TEST_CASE("scoring methods must fit the model kind", "[scoring]") {
   CHECK_THROWS_AS(Scorer(constant_model({0.0f}, R"(, "scoring": {"method": "lstm_ad"})")), UnsupportedError);
   CHECK_THROWS_AS(constant_model({0.0f}, R"(, "scoring": {"method": "mahalanobis"})"), FormatError);  // no statistics
 }
+
+TEST_CASE("a non-finite model output is an error, never a silent NaN score", "[scoring]") {
+  const std::string config = R"({"format_version": 1, "kind": "reconstruction", "model": {"cell": "LSTM", "input_size": 1,
+                                 "hidden_size": 4, "num_layers": 1, "decode": "forward", "seq_len": 3},
+                                 "scoring": {"method": "absolute"}})";
+  test::WeightMap w;
+  w["output.weight"] = std::vector<float>(4, 3e38f);  // 4 hidden values of ~0.5 x 3e38 overflow float32
+  w["encoder.weight_ih_l0"] = std::vector<float>(16, 1.0f);
+  w["decoder.bias_ih_l0"] = std::vector<float>(16, 1.0f);
+  Scorer scorer(Model::parse(test::build_model(config, w), "overflow-model"));
+  const double raw[] = {1, 2, 3, 4};
+  CHECK_THROWS_WITH(scorer.score(raw, 4), Catch::Matchers::Contains("overflow-model: the model's output for row") &&
+                                              Catch::Matchers::Contains("is not finite"));
+}

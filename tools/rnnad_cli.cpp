@@ -2,6 +2,7 @@
 // 2 usage error, 3 bad input (rnnad::Error: file, format, shape, device), 4 internal error.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -17,7 +18,12 @@ constexpr int kExitFailed = 1, kExitBadInput = 3, kExitInternal = 4;
 
 int run_validate(const std::string& model_path, std::string reference_path, const std::string& device_text) {
   const rnnad::Device device = rnnad::parse_device(device_text);
-  if (reference_path.empty()) reference_path = rnnad::default_reference_path(model_path).string();
+  if (reference_path.empty()) {
+    reference_path = rnnad::default_reference_path(model_path).string();
+    if (!std::filesystem::exists(reference_path))
+      throw rnnad::IoError(reference_path + ": no such file (the default reference file of " + model_path +
+                           "; give one with --reference)");
+  }
   auto model = rnnad::Model::load(model_path);
   const rnnad::ValidationReport r = rnnad::validate(model, reference_path, device);
   std::cout << model_path << ": " << r.summary() << "\n";
@@ -49,8 +55,10 @@ int run_inspect(const std::string& model_path) {
   if (c.has_scoring) {
     static const char* methods[] = {"absolute", "squared", "gaussian_nll", "mahalanobis", "lstm_ad"};
     static const char* poolings[] = {"mean", "max", "last"};
-    std::cout << "scoring:        " << methods[static_cast<int>(c.scoring.method)] << ", pooling "
-              << poolings[static_cast<int>(c.scoring.pooling)] << ", stride " << c.scoring.stride << "\n";
+    std::cout << "scoring:        " << methods[static_cast<int>(c.scoring.method)];
+    if (c.model_kind == rnnad::ModelKind::Reconstruction || c.model_kind == rnnad::ModelKind::Attention)
+      std::cout << ", pooling " << poolings[static_cast<int>(c.scoring.pooling)];
+    std::cout << ", stride " << c.scoring.stride << "\n";
   }
   if (!c.threshold_json.empty()) std::cout << "threshold:      " << c.threshold_json << "\n";
   return 0;
@@ -66,19 +74,20 @@ int main(int argc, char** argv) {
   std::string model_path, reference_path, device = "auto";
   auto* validate = app.add_subcommand("validate", "Run a model on the inputs of its reference file and compare with "
                                                   "PyTorch's outputs (exit 0 pass, 1 fail)");
-  validate->add_option("--model,-m", model_path, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+  validate->add_option("--model,-m", model_path, "Model file (.safetensors)")->required();
   validate->add_option("--reference,-r", reference_path,
                        "Reference file (default: MODEL with .reference.safetensors)");
   validate->add_option("--device,-d", device, "auto, cpu, cuda or cuda:N")->capture_default_str();
 
   std::string inspect_path;
   auto* inspect = app.add_subcommand("inspect", "Print a model's kind, shapes and parameter count");
-  inspect->add_option("--model,-m", inspect_path, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+  inspect->add_option("--model,-m", inspect_path, "Model file (.safetensors)")->required();
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every usage error exits 2 (documented in README.md).
+    return app.exit(e) == 0 ? 0 : 2;
   }
   try {
     if (*validate) return run_validate(model_path, reference_path, device);

@@ -88,7 +88,11 @@ nlohmann::json parse_json_strict(std::string_view text, const std::string& sourc
   try {
     ok = nlohmann::json::sax_parse(text.begin(), text.end(), &check);
   } catch (const nlohmann::json::exception& e) {
-    throw FormatError(source + ": " + what + " is not valid JSON: " + e.what());
+    // The parser quotes the bytes it last read: keep the message one printable line.
+    std::string msg = e.what();
+    for (char& ch : msg)
+      if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) >= 0x7f) ch = '?';
+    throw FormatError(source + ": " + what + " is not valid JSON: " + msg);
   }
   if (!ok) {
     if (check.duplicate()) throw FormatError(source + ": " + what + ": " + check.error());
@@ -97,7 +101,11 @@ nlohmann::json parse_json_strict(std::string_view text, const std::string& sourc
   try {
     return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::exception& e) {
-    throw FormatError(source + ": " + what + " is not valid JSON: " + e.what());
+    // The parser quotes the bytes it last read: keep the message one printable line.
+    std::string msg = e.what();
+    for (char& ch : msg)
+      if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) >= 0x7f) ch = '?';
+    throw FormatError(source + ": " + what + " is not valid JSON: " + msg);
   }
 }
 

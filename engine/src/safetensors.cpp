@@ -107,6 +107,13 @@ std::string shape_string(const std::vector<int64_t>& shape) {
 }
 
 std::vector<unsigned char> read_file_bytes(const std::filesystem::path& path) {
+  // Only regular files: a directory would report a bogus size, a FIFO or device would block or
+  // stream without end.
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) throw IoError(path.string() + ": no such file");
+  if (!std::filesystem::is_regular_file(status))
+    throw IoError(path.string() + ": not a regular file (a directory, device or pipe)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(path.string() + ": cannot open for reading");
   in.seekg(0, std::ios::end);
@@ -176,7 +183,7 @@ SafetensorsFile SafetensorsFile::parse(std::vector<unsigned char> bytes, std::st
       if (dt == d.name) info = &d;
     if (!info) throw fail(where + ": unknown dtype " + quote(dt));
     if (!info->supported)
-      throw fail(where + ": unsupported dtype " + dt + " (rnnad reads F32, F16, BF16 and F64)");
+      throw FormatError(src + ": " + where + ": unsupported dtype " + dt + " (rnnad reads F32, F16, BF16 and F64)");
     e.dtype = info->dtype;
 
     const auto& shape = value["shape"];

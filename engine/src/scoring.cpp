@@ -104,6 +104,11 @@ double elementwise_score(const ScoringConfig& s, const double* e, const double* 
   return kNaN;
 }
 
+[[noreturn]] void throw_non_finite(const std::string& source, int64_t row) {
+  throw Error(source + ": the model's output for row " + std::to_string(row) +
+              " is not finite (its weights overflow float32 on this input); no score can be computed");
+}
+
 }  // namespace
 
 std::vector<double> normalize_rows(const NormalizationConfig& norm, const double* raw, int64_t rows, int64_t features) {
@@ -189,7 +194,10 @@ void Scorer::score_windows_reconstruction(const std::vector<double>& x, const st
       for (int64_t t = 0; t < T; ++t) {
         const int64_t r = (first + w) * stride + t;
         const float* rec = o.reconstruction.data + (t * count + w) * F;
-        for (int64_t f = 0; f < F; ++f) e[static_cast<std::size_t>(f)] = x[static_cast<std::size_t>(r * F + f)] - rec[f];
+        for (int64_t f = 0; f < F; ++f) {
+          if (!std::isfinite(rec[f])) throw_non_finite(m_model->source(), r);
+          e[static_cast<std::size_t>(f)] = x[static_cast<std::size_t>(r * F + f)] - rec[f];
+        }
         const double score = elementwise_score(s, e.data(), nullptr, F, contrib.data(), work.data());
         pool.add(r, score, contrib.data());
       }
@@ -205,23 +213,28 @@ void Scorer::score_prediction(const std::vector<double>& x, const std::vector<fl
   const PredictionConfig& p = mc.prediction;
   const int64_t F = p.input_size, P = p.prediction_size(), K = p.moments(), L = p.horizon;
   const int64_t d = static_cast<int64_t>(p.targets.size());
-  // made_at[r] = the prediction vector [P] made after row r (NaN rows: none made).
-  std::vector<float> made(static_cast<std::size_t>(rows * P), std::numeric_limits<float>::quiet_NaN());
+  // made[r] = the prediction vector [P] made after row r, where has[r].
+  std::vector<float> made(static_cast<std::size_t>(rows * P), 0.0f);
+  std::vector<unsigned char> has(static_cast<std::size_t>(rows), 0);  // a prediction was made after row r
   if (p.state == PredictionConfig::State::Stateful) {
     m_engine->predict_stateful({xf.data(), {rows, 1, F}}, {made.data(), {rows, 1, P}});
+    std::fill(has.begin(), has.end(), 1);
   } else {
     const int64_t T = p.seq_len, stride = s.stride, windows = m_engine->window_count(rows, stride);
     for (int64_t first = 0; first < windows; first += m_batch) {
       const int64_t count = std::min(m_batch, windows - first);
       const WindowOutputs o = m_engine->run_windows(xf.data(), rows, stride, first, count);
-      for (int64_t w = 0; w < count; ++w)
-        std::copy_n(o.prediction.data + w * P, P, made.data() + ((first + w) * stride + T - 1) * P);
+      for (int64_t w = 0; w < count; ++w) {
+        const int64_t r = (first + w) * stride + T - 1;
+        std::copy_n(o.prediction.data + w * P, P, made.data() + r * P);
+        has[static_cast<std::size_t>(r)] = 1;
+      }
     }
   }
-  auto made_after = [&](int64_t r) -> const float* {
-    const float* v = made.data() + r * P;
-    return std::isnan(v[0]) ? nullptr : v;
-  };
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t k = 0; has[static_cast<std::size_t>(r)] && k < P; ++k)
+      if (!std::isfinite(made[static_cast<std::size_t>(r * P + k)])) throw_non_finite(m_model->source(), r);
+  auto made_after = [&](int64_t r) -> const float* { return has[static_cast<std::size_t>(r)] ? made.data() + r * P : nullptr; };
   auto target = [&](int64_t r, int64_t j) { return x[static_cast<std::size_t>(r * F + p.targets[static_cast<std::size_t>(j)])]; };
   std::vector<double> e(static_cast<std::size_t>(d * L)), logvar(static_cast<std::size_t>(d)),
       contrib(static_cast<std::size_t>(d)), terms(static_cast<std::size_t>(d * L)), work(static_cast<std::size_t>(2 * d * L));
