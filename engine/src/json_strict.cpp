@@ -59,6 +59,16 @@ class DuplicateKeyCheck final : public nlohmann::json_sax<nlohmann::json> {
 
 }  // namespace
 
+namespace {
+// The parser quotes the bytes it last read, which may be control characters or invalid UTF-8:
+// keep every message one printable line.
+std::string printable(std::string msg) {
+  for (char& ch : msg)
+    if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) >= 0x7f) ch = '?';
+  return msg;
+}
+}  // namespace
+
 nlohmann::json parse_json_strict(std::string_view text, const std::string& source,
                                  const std::string& what, int max_depth) {
   // Depth is checked before parsing, with a linear scan that ignores brackets in strings, so
@@ -88,24 +98,16 @@ nlohmann::json parse_json_strict(std::string_view text, const std::string& sourc
   try {
     ok = nlohmann::json::sax_parse(text.begin(), text.end(), &check);
   } catch (const nlohmann::json::exception& e) {
-    // The parser quotes the bytes it last read: keep the message one printable line.
-    std::string msg = e.what();
-    for (char& ch : msg)
-      if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) >= 0x7f) ch = '?';
-    throw FormatError(source + ": " + what + " is not valid JSON: " + msg);
+    throw FormatError(source + ": " + what + " is not valid JSON: " + printable(e.what()));
   }
   if (!ok) {
     if (check.duplicate()) throw FormatError(source + ": " + what + ": " + check.error());
-    throw FormatError(source + ": " + what + " is not valid JSON: " + check.error());
+    throw FormatError(source + ": " + what + " is not valid JSON: " + printable(check.error()));
   }
   try {
     return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::exception& e) {
-    // The parser quotes the bytes it last read: keep the message one printable line.
-    std::string msg = e.what();
-    for (char& ch : msg)
-      if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) >= 0x7f) ch = '?';
-    throw FormatError(source + ": " + what + " is not valid JSON: " + msg);
+    throw FormatError(source + ": " + what + " is not valid JSON: " + printable(e.what()));
   }
 }
 

@@ -29,7 +29,10 @@ class Fields {
  public:
   Fields(const json& obj, std::string where, std::string source)
       : m_obj(obj), m_where(std::move(where)), m_source(std::move(source)) {
-    if (!m_obj.is_object()) throw error(m_where, "must be a JSON object");
+    if (!m_obj.is_object()) {
+      if (m_where.empty()) throw FormatError(m_source + ": rnnad.config must be a JSON object");
+      throw error(m_where, "must be a JSON object");
+    }
   }
   FormatError error(const std::string& field, const std::string& msg) const {
     return FormatError(m_source + ": config field " + quote(field) + " " + msg);
@@ -267,7 +270,7 @@ ModelConfig parse_config(const std::string& text, const std::string& source) {
   ModelConfig c;
   // The version is checked first so that a newer file gets the "newer version" message rather
   // than a complaint about a field this reader does not know.
-  c.format_version = static_cast<int>(f.integer("format_version", 1, 1'000'000));
+  c.format_version = static_cast<int>(f.integer("format_version", 1, 2'147'483'647));
   if (c.format_version > kModelFormatVersion)
     throw UnsupportedError(source + ": model format version " + std::to_string(c.format_version) +
                            " is newer than this rnnad reads (" + std::to_string(kModelFormatVersion) +
