@@ -60,6 +60,23 @@ std::string GuardedBuffer::guard_damage(const std::string& name) const {
   return {};
 }
 
+std::vector<CellCase> issue_grid() {
+  std::vector<CellCase> cases;
+  for (CellType cell : {CellType::Lstm, CellType::Gru})
+    for (int hidden : {1, 33, 80})
+      for (int batch : {1, 5})
+        for (int seq_len : {1, 17}) {
+          CellCase c;
+          c.cell = cell;
+          c.hidden = hidden;
+          c.batch = batch;
+          c.seq_len = seq_len;
+          c.seed = static_cast<std::uint32_t>(1000 * hidden + 10 * batch + seq_len);
+          cases.push_back(c);
+        }
+  return cases;
+}
+
 std::string describe(const CellCase& c) {
   std::ostringstream s;
   s << (c.cell == CellType::Lstm ? "lstm" : "gru") << " H=" << c.hidden << " B=" << c.batch << " T=" << c.seq_len

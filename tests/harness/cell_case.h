@@ -57,6 +57,10 @@ struct CellCase {
   float input_scale = 1.0f;    ///< x, h0, c0 uniform in (-scale, scale)
 };
 
+/// The grid of issue 9 run by both the harness and the GPU test: LSTM and GRU x hidden
+/// {1, 33, 80} x batch {1, 5} x seq_len {1, 17}, each with its own seed.
+std::vector<CellCase> issue_grid();
+
 /// "lstm H=33 B=5 T=17 seed=1" and the non-default options.
 std::string describe(const CellCase& c);
 

@@ -110,18 +110,7 @@ void check_case(const CellCase& c) {
 }  // namespace
 
 TEST_CASE("sim: fused LSTM and GRU steps match the Eigen path on the issue's grid, every schedule", "[sim][cells]") {
-  for (CellType cell : {CellType::Lstm, CellType::Gru})
-    for (int hidden : {1, 33, 80})
-      for (int batch : {1, 5})
-        for (int seq_len : {1, 17}) {
-          CellCase c;
-          c.cell = cell;
-          c.hidden = hidden;
-          c.batch = batch;
-          c.seq_len = seq_len;
-          c.seed = static_cast<std::uint32_t>(1000 * hidden + 10 * batch + seq_len);
-          check_case(c);
-        }
+  for (const CellCase& c : test::issue_grid()) check_case(c);
 }
 
 TEST_CASE("sim: strided h rows, no bias, more tiles and a second k chunk", "[sim][cells]") {
