@@ -30,7 +30,7 @@ class DuplicateKeyCheck final : public nlohmann::json_sax<nlohmann::json> {
   bool key(string_t& name) override {
     if (m_keys.empty() || !m_keys.back().insert(name).second) {
       // The key as a JSON literal, so that a control character in it cannot break the message.
-      m_error = "duplicate key " + nlohmann::json(name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      m_error = "duplicate key " + quote(name);
       m_duplicate = true;
       return false;
     }
@@ -68,6 +68,10 @@ std::string printable(std::string msg) {
   return msg;
 }
 }  // namespace
+
+std::string quote(const std::string& s) {
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 nlohmann::json parse_json_strict(std::string_view text, const std::string& source,
                                  const std::string& what, int max_depth) {

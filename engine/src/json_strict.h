@@ -7,6 +7,10 @@
 
 namespace rnnad::detail {
 
+/// `s` as a JSON string literal ("name" with control characters escaped and invalid UTF-8
+/// replaced), so that a name read from a file keeps an error message one unambiguous line.
+std::string quote(const std::string& s);
+
 /// Parses `text` as JSON, rejecting (FormatError "<source>: <what>: ...") invalid syntax,
 /// invalid UTF-8, duplicate object keys and nesting deeper than `max_depth`.
 nlohmann::json parse_json_strict(std::string_view text, const std::string& source,

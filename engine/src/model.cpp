@@ -19,9 +19,7 @@ constexpr int64_t kMaxLayers = 1024;
 
 using nlohmann::json;
 
-// A name or string read from the file, as a JSON string literal: control characters (a newline in
-// a tensor name or config key) are escaped so that every message stays one line and unambiguous.
-std::string quote(const std::string& s) { return json(s).dump(-1, ' ', false, json::error_handler_t::replace); }
+using detail::quote;
 
 // Reads the fields of one JSON object with exact types, names the field in every error, and
 // rejects fields it was not asked about.

@@ -14,6 +14,8 @@
 
 namespace rnnad {
 
+using detail::quote;
+
 namespace {
 
 constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;  // safetensors MAX_HEADER_SIZE
@@ -49,12 +51,6 @@ int dtype_bytes(DType d) {
     case DType::F64: return 8;
   }
   return 0;
-}
-
-// A name or string read from the file, as a JSON string literal: control characters (a newline in
-// a tensor name) are escaped so that every message stays one line and unambiguous.
-std::string quote(const std::string& s) {
-  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::uint64_t read_u64_le(const unsigned char* p) {
