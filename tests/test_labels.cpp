@@ -2,24 +2,25 @@
 // Expected numbers are computed by hand (arithmetic in the comments) or are documented facts of
 // the datasets (../shared/data/README.md). Real-data cases need RNNAD_DATA_DIR (set by CTest;
 // by hand: export RNNAD_DATA_DIR=/work/shared/data) and FAIL without it.
-#include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "rnnad/error.h"
 #include "rnnad/labels.h"
+#include "scratch_files.h"
 
 namespace fs = std::filesystem;
 using rnnad::RowRange;
+using rnnad::test::require_format_error;
+using rnnad::test::scratch;
+using rnnad::test::write_file;
 
 namespace {
 
@@ -33,43 +34,6 @@ fs::path data_dir() {
   if (!fs::exists(dir / "nab") || !fs::exists(dir / "smd") || !fs::exists(dir / "asd"))
     FAIL("RNNAD_DATA_DIR=" << dir.string() << " does not hold nab/, smd/ and asd/");
   return dir;
-}
-
-/// A scratch directory for this test executable's small files, removed at exit.
-struct ScratchDir {
-  fs::path path;
-  ScratchDir() : path(fs::temp_directory_path() / ("rnnad_test_labels_" + std::to_string(::getpid()))) {
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-fs::path scratch() {
-  static const ScratchDir dir;
-  return dir.path;
-}
-
-fs::path write_file(const std::string& name, const std::string& text) {
-  const fs::path p = scratch() / name;
-  std::ofstream(p, std::ios::binary) << text;
-  return p;
-}
-
-/// Runs `fn`, expects a FormatError whose message contains every string of `parts`.
-template <class Fn>
-void require_format_error(Fn&& fn, std::initializer_list<std::string> parts) {
-  try {
-    fn();
-  } catch (const rnnad::FormatError& e) {
-    const std::string msg = e.what();
-    INFO("message: " << msg);
-    for (const std::string& p : parts) CHECK(msg.find(p) != std::string::npos);
-    return;
-  }
-  FAIL("expected rnnad::FormatError");
 }
 
 }  // namespace

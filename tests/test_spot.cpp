@@ -393,6 +393,46 @@ TEST_CASE("F22: zero peaks above the initial threshold", "[spot][field]") {
   }
 }
 
+TEST_CASE("F12: SPOT on flat scores and a single spike", "[spot][field]") {
+  // Field case F12's series of 5000 scores: (A) all 0, (B) all 0 but s[4900] = 10, (C) all 0.3.
+  // SPOT calibrates on the first 1000 (all equal: t = the level, no value above it, F22's case)
+  // and streams the other 4000.
+  const std::size_t n = 5000, n_cal = 1000;
+  const std::vector<double> zeros(n, 0.0), flat(n, 0.3);
+  const std::vector<double> spike = [&] {
+    std::vector<double> s(n, 0.0);
+    s[4900] = 10.0;
+    return s;
+  }();
+  SpotParams p;
+  p.q = 1e-3;
+
+  SECTION("default: a flat calibration is a clear error, not a made-up threshold") {
+    for (const auto* series : {&zeros, &flat})
+      CHECK_THROWS_WITH(rnnad::run_spot(*series, n_cal, p), Catch::StartsWith("SPOT: 0 peaks above initial threshold"));
+  }
+  SECTION("fallback: finite thresholds equal to the level, nothing flagged on (A) and (C), only the spike on (B)") {
+    p.few_peaks = rnnad::SpotFewPeaks::Fallback;
+    for (const auto* series : {&zeros, &flat, &spike}) {
+      const double level = (*series)[0];
+      INFO("level " << level);
+      const SpotRun r = rnnad::run_spot(*series, n_cal, p);
+      REQUIRE(r.threshold.size() == n - n_cal);
+      for (const double z : r.threshold) {
+        CHECK(std::isfinite(z));
+        CHECK(z == level);  // calibration extreme, then a point-mass GPD (all excesses 0): z = t
+      }
+      if (series == &spike) {
+        CHECK(r.alarms == std::vector<std::size_t>{4900 - n_cal});
+      } else {
+        CHECK(r.alarms.empty());
+      }
+      CHECK_FALSE(r.upper_final.fallback);
+      CHECK(r.upper_final.fit.sigma == 0.0);
+    }
+  }
+}
+
 TEST_CASE("Two-sided SPOT: the lower tail is the upper tail of the negated data", "[spot]") {
   const auto x = read_series(reference_dir() / "spot_exp_input.csv");
   std::vector<double> centred(x.begin(), x.begin() + 8000);

@@ -2,6 +2,8 @@
 # Builds and runs every test: installs packages, then the `release` preset (CUDA code compiled
 # when nvcc exists; all tests including the live PyTorch grid) and the `asan` preset
 # (AddressSanitizer + UBSan; all tests except the live grid, which checks the same code path).
+# Between them, a CPU build from the packed header-only dependencies alone (benchmarks/packed_build.sh:
+# what a bare GPU machine builds with).
 # Prints the time of each stage at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +19,7 @@ stage setup bash tools/setup.sh
 stage configure-release cmake --preset release
 stage build-release cmake --build --preset release
 stage test-release ctest --preset release -j2
+stage packed-build bash benchmarks/packed_build.sh build/packed
 stage configure-asan cmake --preset asan
 stage build-asan cmake --build --preset asan
 stage test-asan ctest --preset asan -j2 -E '^golden_full'

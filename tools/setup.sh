@@ -3,7 +3,7 @@
 # packages are present it only checks (about a second). CUDA is not installed here: the build
 # uses /usr/local/cuda/bin/nvcc when it exists and builds the CPU path alone otherwise.
 set -euo pipefail
-packages=(cmake g++ make libeigen3-dev nlohmann-json3-dev catch2 libcli11-dev
+packages=(cmake g++ make libeigen3-dev nlohmann-json3-dev catch2 libcli11-dev libcsv-dev
           python3-torch python3-numpy libopenblas0-pthread)
 missing=()
 for p in "${packages[@]}"; do

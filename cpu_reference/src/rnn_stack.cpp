@@ -25,14 +25,6 @@ void copy_rows(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int
 
 }  // namespace
 
-int64_t RnnDims::gate_size() const {
-  switch (cell) {
-    case CellType::Lstm: return 4 * hidden_size;
-    case CellType::Gru: return 3 * hidden_size;
-    default: return hidden_size;
-  }
-}
-
 RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t max_batch, int64_t max_seq_len)
     : m_dims(dims),
       m_params(std::move(params)),
@@ -158,7 +150,7 @@ void RnnStack::step_cell(int64_t batch, float* gx, const float* h_prev, int64_t 
         const float* g = gx + b * G;
         float* h = h_out + b * ld_out;
         if (relu)
-          for (int64_t j = 0; j < H; ++j) h[j] = g[j] > 0.0f ? g[j] : 0.0f;
+          for (int64_t j = 0; j < H; ++j) h[j] = g[j] < 0.0f ? 0.0f : g[j];  // NaN stays NaN, as in PyTorch
         else
           for (int64_t j = 0; j < H; ++j) h[j] = tanh_f32(g[j]);
       }

@@ -29,10 +29,53 @@ EngineOptions checked(const std::shared_ptr<const Model>& model, EngineOptions o
   if (o.device == Device::Cuda) {
     if (!cuda_built())
       throw UnsupportedError("device cuda requested, but this rnnad was built without CUDA (nvcc was not found at configure time)");
-    if (cuda_device_count() == 0) throw UnsupportedError("device cuda requested, but no CUDA device is available");
-    throw UnsupportedError("device cuda requested: the CUDA recurrent backend is not available in this version of rnnad");
+    const int count = cuda_device_count();
+    if (count == 0) throw UnsupportedError("device cuda requested, but no CUDA device is available");
+    if (o.device_index < 0 || o.device_index >= count)
+      throw UnsupportedError("device cuda:" + std::to_string(o.device_index) + " requested, but there are " +
+                             std::to_string(count) + " CUDA device(s) (cuda:0 .. cuda:" + std::to_string(count - 1) +
+                             ")");
   }
   return o;
+}
+
+std::string cpu_backend_name() {
+  return "cpu (Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
+         std::to_string(EIGEN_MINOR_VERSION) + ")";
+}
+
+// The runner for o.device (never Auto on return: `device` says which ran), its backend name, and
+// for Device::Auto a notice saying which device runs and why.
+std::unique_ptr<detail::Runner> make_runner(const Model& model, const EngineOptions& o, Device& device,
+                                            std::string& backend, std::string& notice) {
+  std::string why_cpu = "no CUDA device found";
+  if (!cuda_built()) why_cpu = "this rnnad was built without CUDA";
+#ifdef RNNAD_HAVE_CUDA
+  if (o.device == Device::Cuda || (o.device == Device::Auto && cuda_device_count() > 0)) {
+    try {
+      std::string gpu;
+      auto runner = detail::make_cuda_runner(model, o.device_index, o.cuda_stream, static_cast<int>(o.cuda_kernels),
+                                             o.max_batch, o.max_seq_len, &gpu);
+      device = Device::Cuda;
+      static const char* const kKernels[] = {"auto: persistent where W_hh fits on chip, else per step",
+                                             "per-step fused cells", "persistent"};
+      backend = "cuda (" + gpu + "; recurrence: " + kKernels[static_cast<int>(o.cuda_kernels)] +
+                "; cuBLAS projections)";
+      if (o.device == Device::Auto) notice = "rnnad: device auto: running on " + backend;
+      return runner;
+    } catch (const UnsupportedError& e) {
+      if (o.device == Device::Cuda) throw UnsupportedError(model.source() + ": " + e.what());
+      why_cpu = e.what();
+    } catch (const CudaError& e) {
+      if (o.device == Device::Cuda) throw;
+      why_cpu = std::string("the CUDA device could not be used: ") + e.what();
+    }
+  }
+#endif
+  device = Device::Cpu;
+  backend = cpu_backend_name();
+  if (o.device == Device::Auto) notice = "rnnad: device auto: running on the CPU (" + why_cpu + ")";
+  return detail::make_cpu_runner(model, o.max_batch, o.max_seq_len);
 }
 
 }  // namespace
@@ -41,7 +84,7 @@ struct Engine::Impl {
   std::shared_ptr<const Model> model;
   EngineOptions options;
   Device device = Device::Cpu;
-  std::string notice;
+  std::string notice, backend;
   std::unique_ptr<detail::Runner> runner;
   // run_windows() buffers (windowed kinds only): [T, max_batch, I] in, outputs likewise.
   std::vector<float> window_in, window_recon, window_attn, window_pred;
@@ -75,7 +118,7 @@ Engine::Engine(std::shared_ptr<const Model> model, EngineOptions options) {
   m_impl = std::make_unique<Impl>();
   m_impl->model = std::move(model);
   m_impl->options = options;
-  m_impl->runner = detail::make_cpu_runner(*m_impl->model, options.max_batch, options.max_seq_len);
+  m_impl->runner = make_runner(*m_impl->model, options, m_impl->device, m_impl->backend, m_impl->notice);
   const ModelConfig& mc = m_impl->model->config();
   const int64_t T = mc.seq_len(), I = mc.input_size(), B = options.max_batch;
   if (T > 0 && T <= options.max_seq_len) {
@@ -85,9 +128,6 @@ Engine::Engine(std::shared_ptr<const Model> model, EngineOptions options) {
     else m_impl->window_recon = sized(T * B * I);
     if (mc.model_kind == ModelKind::Attention) m_impl->window_attn = sized(T * B * T);
   }
-  m_impl->device = Device::Cpu;
-  if (options.device == Device::Auto && cuda_device_count() > 0)
-    m_impl->notice = "rnnad: a CUDA device is present but this version runs recurrent models on the CPU only";
 }
 
 Engine::~Engine() = default;
@@ -97,10 +137,7 @@ const EngineOptions& Engine::options() const { return m_impl->options; }
 Device Engine::device() const { return m_impl->device; }
 const std::string& Engine::notice() const { return m_impl->notice; }
 
-std::string Engine::backend_name() const {
-  return "cpu (Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
-         std::to_string(EIGEN_MINOR_VERSION) + ")";
-}
+std::string Engine::backend_name() const { return m_impl->backend; }
 
 int64_t Engine::window_count(int64_t rows, int64_t stride) const {
   const ModelConfig& mc = m_impl->model->config();

@@ -130,7 +130,7 @@ std::vector<double> normalize_rows(const NormalizationConfig& norm, const double
   return x;
 }
 
-Scorer::Scorer(std::shared_ptr<const Model> model, int64_t batch) : m_model(std::move(model)), m_batch(batch) {
+Scorer::Scorer(std::shared_ptr<const Model> model, int64_t batch, Device device) : m_model(std::move(model)), m_batch(batch) {
   if (batch < 1) throw ShapeError("Scorer: batch must be >= 1 (got " + std::to_string(batch) + ")");
   const ModelConfig& mc = m_model->config();
   const Method method = mc.scoring.method;
@@ -147,7 +147,7 @@ Scorer::Scorer(std::shared_ptr<const Model> model, int64_t batch) : m_model(std:
   if (method == Method::LstmAd && mc.prediction.state == PredictionConfig::State::Windowed && mc.scoring.stride != 1)
     throw UnsupportedError(m_model->source() + ": scoring method lstm_ad with a windowed forecaster needs stride 1");
   const bool stateful = prediction && mc.prediction.state == PredictionConfig::State::Stateful;
-  m_engine = std::make_unique<Engine>(m_model, EngineOptions{Device::Cpu, 0, stateful ? 1 : batch,
+  m_engine = std::make_unique<Engine>(m_model, EngineOptions{device, 0, stateful ? 1 : batch,
                                                              stateful ? 4096 : mc.seq_len()});
 }
 

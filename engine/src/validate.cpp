@@ -61,7 +61,8 @@ void compare(ValidationReport& r, const char* name, const std::vector<float>& go
 
 // Scores of a whole series (docs/scoring.md) against `scores` and `contributions` computed by
 // tools/python/train.py; tolerance::kScore relative to max(|b|, median |reference scores|).
-void validate_scores(ValidationReport& r, std::shared_ptr<const Model> model, const SafetensorsFile& ref) {
+void validate_scores(ValidationReport& r, std::shared_ptr<const Model> model, const SafetensorsFile& ref,
+                     Device device) {
   const std::string& src = ref.source();
   auto need = [&](const char* name) -> const TensorEntry& {
     const TensorEntry* e = ref.find(name);
@@ -78,7 +79,7 @@ void validate_scores(ValidationReport& r, std::shared_ptr<const Model> model, co
     throw FormatError(src + ": tensor \"series\" has shape " + shape_string(series.shape) + ", the model needs [rows, " +
                       std::to_string(F) + "]");
   const int64_t N = series.shape[0];
-  Scorer scorer(model);
+  Scorer scorer(model, 64, device);
   const std::vector<double> raw = ref.to_f64(series);
   const auto t0 = std::chrono::steady_clock::now();
   const SeriesScores s = scorer.score(raw.data(), N);
@@ -153,7 +154,7 @@ ValidationReport validate(std::shared_ptr<const Model> model, const std::filesys
   }
   r.description = j.value("description", std::string());
   if (ref.find("series")) {
-    validate_scores(r, model, ref);
+    validate_scores(r, model, ref, device);
     return r;
   }
 

@@ -68,7 +68,7 @@ void gpu_step(CellType cell, StepBuffers& io) {
     a.hidden = io.hidden;
     a.ld_h_prev = a.ld_h_out = io.ld;
     cuda::lstm_cell_step(a);
-  } else {
+  } else if (cell == CellType::Gru) {
     cuda::GruCellStepArgs a;
     a.gx = gx.data();
     a.w_hh_t = w.data();
@@ -80,6 +80,19 @@ void gpu_step(CellType cell, StepBuffers& io) {
     a.hidden = io.hidden;
     a.ld_h_prev = a.ld_h_out = io.ld;
     cuda::gru_cell_step(a);
+  } else {
+    cuda::RnnCellStepArgs a;
+    a.gx = gx.data();
+    a.w_hh_t = w.data();
+    a.b_ih = bih.data_or_null(io.bias);
+    a.b_hh = bhh.data_or_null(io.bias);
+    a.h_prev = hp.data();
+    a.h_out = ho.data();
+    a.batch = io.batch;
+    a.hidden = io.hidden;
+    a.ld_h_prev = a.ld_h_out = io.ld;
+    a.relu = cell == CellType::RnnRelu;
+    cuda::rnn_cell_step(a);
   }
   GPU_REQUIRE(cudaDeviceSynchronize());
   for (DeviceMirror* m : {&gx, &w, &bih, &bhh, &hp, &ho, &c}) m->download();

@@ -42,7 +42,7 @@ class GuardedBuffer {
   std::vector<float> m_storage;
 };
 
-/// One comparison case: a single-layer LSTM or GRU of `hidden` units on `input` features.
+/// One comparison case: a single-layer LSTM, GRU or RNN of `hidden` units on `input` features.
 struct CellCase {
   CellType cell = CellType::Lstm;
   int batch = 1;
@@ -57,7 +57,8 @@ struct CellCase {
   float input_scale = 1.0f;    ///< x, h0, c0 uniform in (-scale, scale)
 };
 
-/// The grid of issue 9 run by both the harness and the GPU test: LSTM and GRU x hidden
+/// The grid of issue 9 run by both the harness and the GPU test: LSTM, GRU, RNN tanh and RNN
+/// relu x hidden
 /// {1, 33, 80} x batch {1, 5} x seq_len {1, 17}, each with its own seed.
 std::vector<CellCase> issue_grid();
 

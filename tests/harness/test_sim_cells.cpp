@@ -10,6 +10,7 @@
 
 #include "cell_case.h"
 #include "gru_cell.cuh"
+#include "rnn_cell.cuh"
 #include "lstm_cell.cuh"
 #include "rnnad/cuda/cell_kernels.h"
 #include "rnnad/error.h"
@@ -64,6 +65,22 @@ cuda::GruCellStepArgs gru_args(StepBuffers& io) {
   return a;
 }
 
+cuda::RnnCellStepArgs rnn_args(StepBuffers& io, CellType cell) {
+  cuda::RnnCellStepArgs a;
+  a.gx = io.gx.data();
+  a.w_hh_t = io.w_hh_t.data();
+  a.b_ih = io.bias ? io.b_ih.data() : nullptr;
+  a.b_hh = io.bias ? io.b_hh.data() : nullptr;
+  a.h_prev = io.h_prev.data();
+  a.h_out = io.h_out.data();
+  a.batch = io.batch;
+  a.hidden = io.hidden;
+  a.ld_h_prev = io.ld;
+  a.ld_h_out = io.ld;
+  a.relu = cell == CellType::RnnRelu;
+  return a;
+}
+
 // Runs the production kernels through the harness; each step's random schedule gets its own seed.
 test::StepRunner sim_runner(CellType cell, ScheduleCase s) {
   return [cell, s](StepBuffers& io, int step) {
@@ -76,10 +93,14 @@ test::StepRunner sim_runner(CellType cell, ScheduleCase s) {
       const cuda::LstmCellStepArgs a = lstm_args(io);
       cuda::check_lstm_cell_step_args(a);
       sim::launch(cuda::lstm_cell_step_kernel, grid, block, opt, a);
-    } else {
+    } else if (cell == CellType::Gru) {
       const cuda::GruCellStepArgs a = gru_args(io);
       cuda::check_gru_cell_step_args(a);
       sim::launch(cuda::gru_cell_step_kernel, grid, block, opt, a);
+    } else {
+      const cuda::RnnCellStepArgs a = rnn_args(io, cell);
+      cuda::check_rnn_cell_step_args(a);
+      sim::launch(cuda::rnn_cell_step_kernel, grid, block, opt, a);
     }
   };
 }

@@ -9,15 +9,30 @@
 #include "rnnad/device.h"
 #include "rnnad/model.h"
 
+struct CUstream_st;  // cudaStream_t is CUstream_st*; no CUDA header needed here
+
 namespace rnnad {
 
 /// Engine settings. Work buffers are sized from max_batch and max_seq_len at construction;
 /// larger calls are rejected with ShapeError, smaller ones reuse the buffers.
+/// Which CUDA kernels run the recurrences (docs/kernels.md, "Strategy table"): Auto picks per
+/// call; Step forces one fused cell launch per time step; Persistent forces one launch per layer
+/// and direction with W_hh held in shared memory (Engine creation throws UnsupportedError when
+/// it does not fit). For benchmarking and diagnosis; results agree within the fp32 tolerance.
+enum class CudaKernels { Auto, Step, Persistent };
+
+/// Device::Cuda allocates every device and pinned host buffer at construction; a call then only
+/// copies its inputs in, queues the work and copies the outputs back (docs/architecture.md).
 struct EngineOptions {
   Device device = Device::Auto;
   int device_index = 0;        ///< CUDA device ordinal (Device::Cuda / Auto)
   int64_t max_batch = 1;       ///< largest batch a forward call may pass
   int64_t max_seq_len = 4096;  ///< largest seq_len a forward call may pass
+  /// A caller-owned cudaStream_t for all of this engine's GPU work (null: the engine creates its
+  /// own non-blocking stream). The engine never destroys it; calls still return only when their
+  /// outputs are in host memory. Ignored on the CPU.
+  CUstream_st* cuda_stream = nullptr;
+  CudaKernels cuda_kernels = CudaKernels::Auto;  ///< ignored on the CPU
 };
 
 /// A read-only rank-3 float tensor: contiguous, row-major. data == nullptr means "not given".
@@ -48,8 +63,11 @@ struct WindowOutputs {
 /// the Model is shared read-only).
 class Engine {
  public:
-  /// Throws UnsupportedError for Device::Cuda in a build or on a machine without a usable CUDA
-  /// backend (never falls back silently), ShapeError when max_batch or max_seq_len < 1.
+  /// Device::Cuda runs the model on GPU device_index or throws: UnsupportedError in a build
+  /// without CUDA, on a machine without a CUDA device, for an ordinal past the last device, or for
+  /// a model the CUDA backend does not run (LSTM proj_size > 0; the message names it); CudaError when the device fails (out of memory, driver error). It never falls back
+  /// silently. Device::Auto uses the GPU when one is present and the model runs there, else the CPU,
+  /// and notice() says which and why. ShapeError when max_batch or max_seq_len < 1.
   Engine(std::shared_ptr<const Model> model, EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;
@@ -106,10 +124,11 @@ class Engine {
   const EngineOptions& options() const;
   /// The device actually used (never Auto).
   Device device() const;
-  /// Human-readable backend, e.g. "cpu (Eigen 3.4.0)".
+  /// Human-readable backend, e.g. "cpu (Eigen 3.4.0)" or "cuda (NVIDIA H200 (cuda:0, sm_90, 132
+  /// SMs); recurrence: auto: ...; cuBLAS projections)".
   std::string backend_name() const;
-  /// One line to show the user about the device choice (e.g. Auto fell back to the CPU); empty
-  /// when there is nothing to say.
+  /// One line for the user about the device choice with Device::Auto ("device auto: running on
+  /// ..." with the reason when it is the CPU); empty for an explicit device.
   const std::string& notice() const;
 
  private:

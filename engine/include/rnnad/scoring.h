@@ -26,14 +26,14 @@ struct SeriesScores {
 /// Throws FormatError naming the row and column of a NaN or infinite raw value.
 std::vector<double> normalize_rows(const NormalizationConfig& norm, const double* raw, int64_t rows, int64_t features);
 
-/// Scores a whole series with a model's `scoring` settings. Builds its own Engine (CPU, windows
-/// batched `batch` at a time); memory is O(rows x F') plus the engine's buffers. Not thread-safe.
+/// Scores a whole series with a model's `scoring` settings. Builds its own Engine (on `device`,
+/// windows batched `batch` at a time); memory is O(rows x F') plus the engine's buffers. Not thread-safe.
 class Scorer {
  public:
   /// Throws UnsupportedError when the model has no window/prediction to score (kind rnn) or the
   /// scoring method does not fit the kind (e.g. gaussian_nll on a point forecaster), ShapeError
-  /// for batch < 1.
-  explicit Scorer(std::shared_ptr<const Model> model, int64_t batch = 64);
+  /// for batch < 1; what Engine's constructor throws for `device`.
+  explicit Scorer(std::shared_ptr<const Model> model, int64_t batch = 64, Device device = Device::Cpu);
   ~Scorer();
 
   /// raw: [rows, input_size] row-major in the CSV's units. Throws ShapeError when the series is

@@ -1,5 +1,7 @@
 #include "runner.h"
 
+#include "cpu_backend.h"
+#include "graphs.h"
 #include "rnnad/error.h"
 
 namespace rnnad::detail {
@@ -19,11 +21,12 @@ void Runner::predict_stateful(int64_t, int64_t, const float*, float*, float*, fl
   unsupported("predict_stateful()");
 }
 
-cpu::RnnStack make_stack(const Model& m, const RnnConfig& c, int64_t max_batch, int64_t max_seq_len) {
-  std::vector<cpu::RnnParams> params;
+StackParams stack_params(const Model& m, const RnnConfig& c) {
+  StackParams s;
+  s.dims = RnnDims{c.mode, c.input_size, c.hidden_size, c.num_layers, c.proj_size, c.bidirectional};
   for (int64_t l = 0; l < c.num_layers; ++l) {
     for (int64_t d = 0; d < c.num_directions(); ++d) {
-      cpu::RnnParams p;
+      RnnParams p;
       p.weight_ih = m.weight(c.param_name("weight_ih", l, d)).values.data();
       p.weight_hh = m.weight(c.param_name("weight_hh", l, d)).values.data();
       if (c.bias) {
@@ -31,33 +34,19 @@ cpu::RnnStack make_stack(const Model& m, const RnnConfig& c, int64_t max_batch, 
         p.bias_hh = m.weight(c.param_name("bias_hh", l, d)).values.data();
       }
       if (c.proj_size > 0) p.weight_hr = m.weight(c.param_name("weight_hr", l, d)).values.data();
-      params.push_back(p);
+      s.params.push_back(p);
     }
   }
-  const cpu::RnnDims dims{c.mode, c.input_size, c.hidden_size, c.num_layers, c.proj_size, c.bidirectional};
-  return cpu::RnnStack(dims, std::move(params), max_batch, max_seq_len);
+  return s;
 }
 
-cpu::Linear make_linear(const Model& m, const std::string& name, bool bias, int64_t max_rows) {
-  const Weight& w = m.weight(name + ".weight");
-  return cpu::Linear(w.values.data(), bias ? m.weight(name + ".bias").values.data() : nullptr, w.shape[0], w.shape[1],
-                     max_rows);
+AttentionWeights attention_weights(const Model& m) {
+  return {m.weight("attention.query.weight").values.data(), m.weight("attention.key.weight").values.data(),
+          m.weight("attention.key.bias").values.data(), m.weight("attention.v.weight").values.data()};
 }
-
-}  // namespace rnnad::detail
-
-#include "runners.h"
-
-namespace rnnad::detail {
 
 std::unique_ptr<Runner> make_cpu_runner(const Model& model, int64_t max_batch, int64_t max_seq_len) {
-  switch (model.config().model_kind) {
-    case ModelKind::Rnn: return make_rnn_runner(model, max_batch, max_seq_len);
-    case ModelKind::Reconstruction: return make_reconstruction_runner(model, max_batch, max_seq_len);
-    case ModelKind::Prediction: return make_prediction_runner(model, max_batch, max_seq_len);
-    case ModelKind::Attention: return make_attention_runner(model, max_batch, max_seq_len);
-  }
-  throw UnsupportedError("unknown model kind");
+  return make_graph(CpuBackend{}, model, max_batch, max_seq_len);
 }
 
 }  // namespace rnnad::detail

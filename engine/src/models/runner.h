@@ -1,19 +1,24 @@
-// Per-kind model graphs on the CPU ops (internal to the engine). Arguments are validated by
-// Engine before they reach a runner; runners allocate only at construction.
+// Per-kind model graphs (internal to the engine). Arguments are validated by Engine before they
+// reach a runner; runners allocate only at construction. Each graph (graphs.h) is written once
+// against a backend interface (cpu_backend.h) and instantiated for the CPU and, in CUDA builds,
+// for the GPU (cuda_runner.cpp), so both paths run the very same model code.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
-#include "rnnad/cpu/linear.h"
-#include "rnnad/cpu/rnn_stack.h"
 #include "rnnad/model.h"
+#include "rnnad/rnn_dims.h"
+
+struct CUstream_st;
 
 namespace rnnad::detail {
 
 /// The model graph of one kind. Each kind overrides what it supports; Engine checks the kind
-/// first, so the base versions are never reached.
+/// first, so the base versions are never reached. Pointers are in the runner's memory space
+/// (host for make_cpu_runner() and make_cuda_runner(); device inside the CUDA graphs).
 class Runner {
  public:
   virtual ~Runner() = default;
@@ -31,10 +36,24 @@ class Runner {
 /// The CPU runner for `model`'s kind, sized for batch <= max_batch and seq_len <= max_seq_len.
 std::unique_ptr<Runner> make_cpu_runner(const Model& model, int64_t max_batch, int64_t max_seq_len);
 
-/// A cpu::RnnStack holding the weights of the recurrent module `rnn` of `model`.
-cpu::RnnStack make_stack(const Model& model, const RnnConfig& rnn, int64_t max_batch, int64_t max_seq_len);
+/// The CUDA runner (host pointers in and out, device work inside) on device `device`, queuing on
+/// `stream` (null: its own), recurrences by `kernels` (0 auto, 1 step, 2 persistent). Only in
+/// CUDA builds; throws UnsupportedError for models the CUDA backend does not run, CudaError when
+/// the device cannot be used. *description: the device, e.g. "NVIDIA H200 (cuda:0, sm_90, 132 SMs)".
+std::unique_ptr<Runner> make_cuda_runner(const Model& model, int device, CUstream_st* stream, int kernels,
+                                         int64_t max_batch, int64_t max_seq_len, std::string* description);
 
-/// A cpu::Linear holding `name`.weight (and `name`.bias when `bias`).
-cpu::Linear make_linear(const Model& model, const std::string& name, bool bias, int64_t max_rows);
+/// Dimensions and PyTorch-layout weight pointers of the recurrent module `rnn` of `model`.
+struct StackParams {
+  RnnDims dims;
+  std::vector<RnnParams> params;  ///< layer * D + direction
+};
+StackParams stack_params(const Model& model, const RnnConfig& rnn);
+
+/// The additive attention weights of an attention-kind model (PyTorch nn.Linear layouts).
+struct AttentionWeights {
+  const float *query = nullptr, *key = nullptr, *key_bias = nullptr, *v = nullptr;
+};
+AttentionWeights attention_weights(const Model& model);
 
 }  // namespace rnnad::detail

@@ -1,4 +1,4 @@
-// Fused LSTM and GRU cell step kernels: argument structs, launch geometry, argument checks and
+// Fused LSTM, GRU and RNN (tanh/relu) cell step kernels: argument structs, launch geometry, argument checks and
 // host launchers. Plain C++17 (no CUDA header): the engine, the GPU tests and the CPU harness
 // include it. Kernel bodies: kernels/lstm_cell.cuh, kernels/gru_cell.cuh; rules: docs/kernels.md.
 //
@@ -6,7 +6,7 @@
 // x_t W_ih^T of every step is computed beforehand by the caller (one GEMM over all steps) and passed
 // per step as gx, WITHOUT biases; the kernel adds b_ih and b_hh itself, does the recurrent product
 // h_prev W_hh^T, the gate nonlinearities and the state update in one pass (PyTorch's equations,
-// design.md §3). Gate order is PyTorch's: LSTM i, f, g, o; GRU r, z, n (G = 4H or 3H).
+// design.md §3). Gate order is PyTorch's: LSTM i, f, g, o; GRU r, z, n; RNN one block (G = 4H, 3H or H).
 //
 // Weight layout: w_hh_t is the TRANSPOSE of PyTorch's weight_hh [G, H], i.e. [H, G] row-major:
 //   w_hh_t[k * G + g * H + j] = weight_hh[g * H + j][k]
@@ -74,7 +74,24 @@ struct GruCellStepArgs {
   int ld_h_out = 0;
 };
 
-/// Launch geometry of both cell kernels: grid (ceil(B / 4), ceil(H / 32)), block (32, 4);
+/// One Elman RNN step (PyTorch nn.RNN): h' = act(gx + b_ih + h_prev W_hh^T + b_hh), act = tanh, or
+/// relu when `relu`. Shapes (G = H): gx [B, H], w_hh_t [H, H], b_ih/b_hh [H] or null, h_prev
+/// [B, ld_h_prev], h_out [B, ld_h_out]; h_out must not overlap h_prev.
+struct RnnCellStepArgs {
+  const float* gx = nullptr;
+  const float* w_hh_t = nullptr;
+  const float* b_ih = nullptr;
+  const float* b_hh = nullptr;
+  const float* h_prev = nullptr;
+  float* h_out = nullptr;
+  int batch = 0;
+  int hidden = 0;
+  int ld_h_prev = 0;
+  int ld_h_out = 0;
+  bool relu = false;
+};
+
+/// Launch geometry of the cell kernels: grid (ceil(B / 4), ceil(H / 32)), block (32, 4);
 /// static shared memory only (no dynamic bytes).
 struct CellStepGeometry {
   unsigned grid_x = 0, grid_y = 0, block_x = 0, block_y = 0;
@@ -131,6 +148,12 @@ inline void check_gru_cell_step_args(const GruCellStepArgs& a) {
                             a.ld_h_out);
 }
 
+/// Throws ShapeError naming the argument when `a` breaks the contract above.
+inline void check_rnn_cell_step_args(const RnnCellStepArgs& a) {
+  detail::check_cell_common("rnn_cell_step", a.gx, a.w_hh_t, a.h_prev, a.h_out, a.batch, a.hidden, a.ld_h_prev,
+                            a.ld_h_out);
+}
+
 /// Launches one LSTM step on `stream` (null: the legacy default stream). Asynchronous: returns
 /// after the launch. Throws ShapeError (check_lstm_cell_step_args) before launching, CudaError
 /// when the launch fails (configuration errors; faults inside the kernel surface at the next
@@ -139,5 +162,8 @@ void lstm_cell_step(const LstmCellStepArgs& args, CUstream_st* stream = nullptr)
 
 /// Launches one GRU step on `stream`; same contract as lstm_cell_step().
 void gru_cell_step(const GruCellStepArgs& args, CUstream_st* stream = nullptr);
+
+/// Launches one RNN (tanh/relu) step on `stream`; same contract as lstm_cell_step().
+void rnn_cell_step(const RnnCellStepArgs& args, CUstream_st* stream = nullptr);
 
 }  // namespace rnnad::cuda

@@ -1,38 +1,37 @@
 // Kind "reconstruction": encoder-decoder fed its own outputs (docs/models.md; EncDec-AD,
-// Malhotra et al. 2016, arXiv 1607.00148).
-#include <algorithm>
-#include <cstring>
-#include <optional>
-#include <vector>
+// Malhotra et al. 2016, arXiv 1607.00148). Internal; backend interface in cpu_backend.h.
+#pragma once
 
-#include "runners.h"
+#include <optional>
+
+#include "runner.h"
 
 namespace rnnad::detail {
 
-namespace {
-
-using Buffer = std::vector<float>;
-Buffer zeros(int64_t n) { return Buffer(static_cast<std::size_t>(n), 0.0f); }
-
-class ReconstructionRunner final : public Runner {
+template <class Be>
+class ReconstructionGraph final : public Runner {
  public:
-  ReconstructionRunner(const Model& m, int64_t max_batch, int64_t max_seq_len)
-      : m_cfg(m.config().reconstruction),
-        m_enc(make_stack(m, m_cfg.encoder(), max_batch, max_seq_len)),
-        m_dec(make_stack(m, m_cfg.decoder(), max_batch, 1)),
-        m_out(make_linear(m, "output", true, max_batch)) {
+  ReconstructionGraph(const Be& be, const Model& m, int64_t max_batch, int64_t max_seq_len)
+      : m_be(be),
+        m_cfg(m.config().reconstruction),
+        m_enc(be.stack(m, m_cfg.encoder(), max_batch, max_seq_len)),
+        m_dec(be.stack(m, m_cfg.decoder(), max_batch, 1)),
+        m_out(be.linear(m, "output", true, max_batch)) {
     const int64_t L = m_cfg.num_layers, H = m_cfg.hidden_size, D = m_cfg.bidirectional_encoder ? 2 : 1;
     if (m_cfg.bidirectional_encoder) {
-      m_bridge_h.emplace(make_linear(m, "bridge_h", true, L * max_batch));
-      if (lstm()) m_bridge_c.emplace(make_linear(m, "bridge_c", true, L * max_batch));
-      m_cat = zeros(L * max_batch * 2 * H);
+      m_bridge_h.emplace(be.linear(m, "bridge_h", true, L * max_batch));
+      if (lstm()) m_bridge_c.emplace(be.linear(m, "bridge_c", true, L * max_batch));
+      m_cat = be.buffer(L * max_batch * 2 * H);
     }
-    m_enc_out = zeros(max_seq_len * max_batch * D * H);
-    m_enc_h = zeros(L * D * max_batch * H);
-    m_enc_c = zeros(L * D * max_batch * H);
-    for (auto* b : {&m_h[0], &m_h[1], &m_c[0], &m_c[1]}) *b = zeros(L * max_batch * H);
-    m_dec_out = zeros(max_batch * H);
-    m_zero_input = zeros(max_batch * m_cfg.input_size);
+    m_enc_out = be.buffer(max_seq_len * max_batch * D * H);
+    m_enc_h = be.buffer(L * D * max_batch * H);
+    m_enc_c = be.buffer(L * D * max_batch * H);
+    for (int i = 0; i < 2; ++i) {
+      m_h[i] = be.buffer(L * max_batch * H);
+      m_c[i] = be.buffer(L * max_batch * H);
+    }
+    m_dec_out = be.buffer(max_batch * H);
+    m_zero_input = be.buffer(max_batch * m_cfg.input_size);
   }
 
   void reconstruct(int64_t T, int64_t B, const float* x, float* recon, float*) override {
@@ -64,34 +63,29 @@ class ReconstructionRunner final : public Runner {
   void init_decoder_state(int64_t B) {
     const int64_t L = m_cfg.num_layers, H = m_cfg.hidden_size;
     if (!m_cfg.bidirectional_encoder) {
-      std::copy_n(m_enc_h.data(), L * B * H, m_h[0].data());
-      if (lstm()) std::copy_n(m_enc_c.data(), L * B * H, m_c[0].data());
+      m_be.copy(m_h[0].data(), m_enc_h.data(), L * B * H);
+      if (lstm()) m_be.copy(m_c[0].data(), m_enc_c.data(), L * B * H);
       return;
     }
-    auto bridge = [&](const Buffer& finals, const cpu::Linear& lin, Buffer& dst) {
-      for (int64_t l = 0; l < L; ++l)
-        for (int64_t b = 0; b < B; ++b) {
-          float* row = m_cat.data() + (l * B + b) * 2 * H;
-          std::copy_n(finals.data() + ((2 * l) * B + b) * H, H, row);
-          std::copy_n(finals.data() + ((2 * l + 1) * B + b) * H, H, row + H);
-        }
+    // Row (l, b) of m_cat [L * B, 2H] = [finals(2l, b) | finals(2l + 1, b)].
+    auto bridge = [&](const typename Be::Buffer& finals, const typename Be::Linear& lin, typename Be::Buffer& dst) {
+      for (int64_t l = 0; l < L; ++l) {
+        float* rows = m_cat.data() + l * B * 2 * H;
+        m_be.copy_rows(rows, 2 * H, finals.data() + (2 * l) * B * H, H, B, H);
+        m_be.copy_rows(rows + H, 2 * H, finals.data() + (2 * l + 1) * B * H, H, B, H);
+      }
       lin.apply(L * B, m_cat.data(), 2 * H, dst.data(), H);
     };
     bridge(m_enc_h, *m_bridge_h, m_h[0]);
     if (lstm()) bridge(m_enc_c, *m_bridge_c, m_c[0]);
   }
 
+  Be m_be;
   ReconstructionConfig m_cfg;
-  cpu::RnnStack m_enc, m_dec;
-  cpu::Linear m_out;
-  std::optional<cpu::Linear> m_bridge_h, m_bridge_c;
-  Buffer m_enc_out, m_enc_h, m_enc_c, m_cat, m_h[2], m_c[2], m_dec_out, m_zero_input;
+  typename Be::Stack m_enc, m_dec;
+  typename Be::Linear m_out;
+  std::optional<typename Be::Linear> m_bridge_h, m_bridge_c;
+  typename Be::Buffer m_enc_out, m_enc_h, m_enc_c, m_cat, m_h[2], m_c[2], m_dec_out, m_zero_input;
 };
-
-}  // namespace
-
-std::unique_ptr<Runner> make_reconstruction_runner(const Model& m, int64_t max_batch, int64_t max_seq_len) {
-  return std::make_unique<ReconstructionRunner>(m, max_batch, max_seq_len);
-}
 
 }  // namespace rnnad::detail

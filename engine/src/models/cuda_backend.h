@@ -1,0 +1,50 @@
+// The CUDA backend of the model graphs (internal; interface described in cpu_backend.h): device
+// memory, the ops of kernels/ (cuBLAS GEMMs, fused cell kernels, attention), all queued in order
+// on the context's stream.
+#pragma once
+
+#include <string>
+
+#include "rnnad/cuda/attention.h"
+#include "rnnad/cuda/linear.h"
+#include "rnnad/cuda/ops.h"
+#include "rnnad/cuda/rnn_stack.h"
+#include "runner.h"
+
+namespace rnnad::detail {
+
+struct CudaBackend {
+  using Stack = cuda::RnnStack;
+  using Linear = cuda::Linear;
+  using Attention = cuda::AdditiveAttention;
+  using Buffer = cuda::DeviceBuffer;
+
+  const cuda::Context* ctx = nullptr;
+  cuda::Strategy strategy = cuda::Strategy::Auto;
+
+  Buffer buffer(int64_t n) const { return Buffer(static_cast<std::size_t>(n)); }
+  Stack stack(const Model& m, const RnnConfig& rnn, int64_t max_batch, int64_t max_seq_len) const {
+    const StackParams p = stack_params(m, rnn);
+    return Stack(*ctx, p.dims, p.params, max_batch, max_seq_len, strategy);
+  }
+  Linear linear(const Model& m, const std::string& name, bool bias, int64_t /*max_rows*/) const {
+    const Weight& w = m.weight(name + ".weight");
+    return Linear(*ctx, w.values.data(), bias ? m.weight(name + ".bias").values.data() : nullptr, w.shape[0],
+                  w.shape[1]);
+  }
+  Attention attention(const Model& m, const AttentionConfig& c, int64_t max_batch, int64_t max_seq_len) const {
+    const AttentionWeights w = attention_weights(m);
+    return Attention(*ctx, w.query, w.key, w.key_bias, w.v, c.attention_size, c.hidden_size, c.hidden_size, max_batch,
+                     max_seq_len);
+  }
+  void copy(float* dst, const float* src, int64_t n) const { cuda::copy(*ctx, dst, src, n); }
+  void zero(float* dst, int64_t n) const { cuda::zero(*ctx, dst, n); }
+  void copy_rows(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int64_t rows, int64_t cols) const {
+    cuda::copy_rows(*ctx, dst, ld_dst, src, ld_src, rows, cols);
+  }
+  void zero_rows(float* dst, int64_t ld_dst, int64_t rows, int64_t cols) const {
+    cuda::zero_rows(*ctx, dst, ld_dst, rows, cols);
+  }
+};
+
+}  // namespace rnnad::detail

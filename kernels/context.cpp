@@ -1,0 +1,106 @@
+// Context, DeviceBuffer and PinnedBuffer (rnnad/cuda/context.h).
+#include "rnnad/cuda/context.h"
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <utility>
+
+#include "cublas_check.h"
+#include "cuda_check.h"
+
+namespace rnnad::cuda {
+
+Context::Context(int device, CUstream_st* stream) : m_device(device), m_stream(stream) {
+  RNNAD_CUDA_CHECK(cudaSetDevice(device));
+  cudaDeviceProp prop{};
+  RNNAD_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+  m_description = std::string(prop.name) + " (cuda:" + std::to_string(device) + ", sm_" +
+                  std::to_string(prop.major) + std::to_string(prop.minor) + ", " +
+                  std::to_string(prop.multiProcessorCount) + " SMs)";
+  m_sm_count = prop.multiProcessorCount;
+  m_max_shared_bytes = prop.sharedMemPerBlockOptin;
+  if (!m_stream) {
+    RNNAD_CUDA_CHECK(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking));
+    m_owns_stream = true;
+  }
+  try {
+    RNNAD_CUBLAS_CHECK(cublasCreate(&m_cublas));
+    RNNAD_CUBLAS_CHECK(cublasSetStream(m_cublas, m_stream));
+    // fp32 GEMMs stay fp32: no TF32 tensor-op down-conversion (performance.md §1.3).
+    RNNAD_CUBLAS_CHECK(cublasSetMathMode(m_cublas, CUBLAS_PEDANTIC_MATH));
+  } catch (...) {
+    if (m_cublas) cublasDestroy(m_cublas);
+    if (m_owns_stream) cudaStreamDestroy(m_stream);
+    throw;
+  }
+}
+
+Context::~Context() {
+  cudaSetDevice(m_device);
+  cudaStreamSynchronize(m_stream);  // no work may outlive the buffers it uses
+  cublasDestroy(m_cublas);
+  if (m_owns_stream) cudaStreamDestroy(m_stream);
+}
+
+void Context::activate() const { RNNAD_CUDA_CHECK(cudaSetDevice(m_device)); }
+
+void Context::synchronize() const { RNNAD_CUDA_CHECK(cudaStreamSynchronize(m_stream)); }
+
+void Context::synchronize_device() const {
+  activate();
+  RNNAD_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+DeviceBuffer::DeviceBuffer(std::size_t count) : m_count(count) {
+  if (count == 0) return;
+  const std::size_t bytes = count * sizeof(float);
+  void* p = nullptr;
+  const cudaError_t status = cudaMalloc(&p, bytes);
+  if (status != cudaSuccess) {
+    (void)cudaGetLastError();
+    throw CudaError("cudaMalloc of " + std::to_string(bytes) + " bytes failed: " + cudaGetErrorName(status) + ": " +
+                    cudaGetErrorString(status));
+  }
+  m_data = static_cast<float*>(p);
+  const cudaError_t fill = cudaMemset(m_data, 0, bytes);
+  if (fill != cudaSuccess) {
+    cudaFree(m_data);
+    throw_cuda_error(fill, "cudaMemset(m_data, 0, bytes)", __FILE__, __LINE__);
+  }
+}
+
+DeviceBuffer::~DeviceBuffer() {
+  if (m_data) cudaFree(m_data);
+}
+
+DeviceBuffer::DeviceBuffer(DeviceBuffer&& other) noexcept
+    : m_data(std::exchange(other.m_data, nullptr)), m_count(std::exchange(other.m_count, 0)) {}
+
+DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
+  if (this != &other) {
+    if (m_data) cudaFree(m_data);
+    m_data = std::exchange(other.m_data, nullptr);
+    m_count = std::exchange(other.m_count, 0);
+  }
+  return *this;
+}
+
+PinnedBuffer::PinnedBuffer(std::size_t count) : m_count(count) {
+  if (count == 0) return;
+  void* p = nullptr;
+  RNNAD_CUDA_CHECK(cudaMallocHost(&p, count * sizeof(float)));
+  m_data = static_cast<float*>(p);
+}
+
+PinnedBuffer::~PinnedBuffer() {
+  if (m_data) cudaFreeHost(m_data);
+}
+
+DeviceBuffer upload(const float* host, std::size_t count) {
+  DeviceBuffer buf(count);
+  if (count > 0) RNNAD_CUDA_CHECK(cudaMemcpy(buf.data(), host, count * sizeof(float), cudaMemcpyHostToDevice));
+  return buf;
+}
+
+}  // namespace rnnad::cuda

@@ -1,0 +1,98 @@
+// The CUDA execution context of one Engine and the memory it owns: a device, a stream (the
+// caller's or its own) and a cuBLAS handle bound to that stream; RAII device and pinned host
+// buffers. No CUDA header needed to include this file (docs/architecture.md, "CUDA backend").
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+struct CUstream_st;
+struct cublasContext;
+
+namespace rnnad::cuda {
+
+/// A device, a stream and a cuBLAS handle. Every CUDA call the backend makes for one Engine goes
+/// to this stream, in order; nothing synchronises the whole device. Not thread-safe (one Engine
+/// per thread, like the CPU path). Construction makes `device` current on the calling thread;
+/// every public entry point of the backend does so again (cudaSetDevice is cheap).
+class Context {
+ public:
+  /// Throws CudaError naming the call when the device cannot be used (bad ordinal, no driver),
+  /// or cuBLAS cannot be initialised. `stream`: a caller-supplied cudaStream_t, which the
+  /// context uses but never destroys; null: the context creates its own non-blocking stream.
+  explicit Context(int device, CUstream_st* stream = nullptr);
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  int device() const { return m_device; }
+  CUstream_st* stream() const { return m_stream; }
+  cublasContext* cublas() const { return m_cublas; }
+  /// "NVIDIA H200 (cuda:0, sm_90, 132 SMs)".
+  const std::string& description() const { return m_description; }
+  /// Streaming multiprocessors of the device.
+  int sm_count() const { return m_sm_count; }
+  /// Shared memory one block may opt in to, bytes (227 KiB on sm_90).
+  std::size_t max_shared_bytes() const { return m_max_shared_bytes; }
+  /// Makes the device current on the calling thread.
+  void activate() const;
+  /// Waits for all work queued on the stream; throws CudaError for a fault in any of it.
+  void synchronize() const;
+  /// Waits for the whole device: the zero fills and weight copies of construction (DeviceBuffer,
+  /// upload) run on the legacy default stream, which a non-blocking stream does not wait for.
+  /// Called once when a backend is fully built, never per call.
+  void synchronize_device() const;
+
+ private:
+  int m_device;
+  CUstream_st* m_stream = nullptr;
+  bool m_owns_stream = false;
+  cublasContext* m_cublas = nullptr;
+  std::string m_description;
+  int m_sm_count = 0;
+  std::size_t m_max_shared_bytes = 0;
+};
+
+/// An owned device array of floats, zero-filled at allocation (cudaMalloc + cudaMemset). Size 0
+/// holds no memory (data() is null). Throws CudaError when the allocation fails (the message
+/// gives the bytes asked for).
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(std::size_t count);
+  ~DeviceBuffer();
+  DeviceBuffer(DeviceBuffer&& other) noexcept;
+  DeviceBuffer& operator=(DeviceBuffer&& other) noexcept;
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  float* data() { return m_data; }
+  const float* data() const { return m_data; }
+  std::size_t size() const { return m_count; }
+
+ private:
+  float* m_data = nullptr;
+  std::size_t m_count = 0;
+};
+
+/// An owned page-locked host array of floats (cudaMallocHost), for asynchronous copies.
+class PinnedBuffer {
+ public:
+  PinnedBuffer() = default;
+  explicit PinnedBuffer(std::size_t count);
+  ~PinnedBuffer();
+  PinnedBuffer(const PinnedBuffer&) = delete;
+  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
+
+  float* data() { return m_data; }
+  std::size_t size() const { return m_count; }
+
+ private:
+  float* m_data = nullptr;
+  std::size_t m_count = 0;
+};
+
+/// A device copy of `count` host floats (synchronous; for weights at construction).
+DeviceBuffer upload(const float* host, std::size_t count);
+
+}  // namespace rnnad::cuda

@@ -1,0 +1,67 @@
+// PyTorch's nn.RNN / nn.LSTM / nn.GRU forward on a CUDA device: per layer and direction, one cuBLAS GEMM
+// for the input projections of a chunk of time steps, then the fused cell kernel once per step
+// (kernels/lstm_cell.cuh, gru_cell.cuh, rnn_cell.cuh). Same contract as cpu::RnnStack, with device pointers.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "rnnad/cuda/context.h"
+#include "rnnad/rnn_dims.h"
+
+namespace rnnad::cuda {
+
+/// Which kernels run a recurrence (docs/kernels.md, "Strategy table"). Step: one fused cell
+/// launch per time step (any H, any batch). Persistent: one launch for all steps of a layer and
+/// direction with W_hh in shared memory (H up to what fits one SM). Auto: Persistent when W_hh
+/// fits, the batch fills at most one wave of blocks and there is more than one step, else Step.
+enum class Strategy { Auto, Step, Persistent };
+
+/// "auto", "step" or "persistent".
+const char* strategy_name(Strategy s);
+
+/// A recurrent stack resident on the context's device, with its workspace sized at construction
+/// for batch <= max_batch and seq_len <= max_seq_len; forward() allocates nothing and only queues
+/// work on ctx.stream() (no synchronisation). Not thread-safe.
+class RnnStack {
+ public:
+  /// Input projections are computed for chunks of at most kProjectionChunkBytes of gates.
+  static constexpr int64_t kProjectionChunkBytes = int64_t{64} << 20;
+
+  /// Copies the weights (params[layer * D + direction], PyTorch layouts) to the device.
+  /// Throws UnsupportedError for what the CUDA backend does not run (LSTM proj_size > 0: use the
+  /// CPU path) and for Strategy::Persistent when W_hh does not fit the device's shared memory,
+  /// std::invalid_argument for a wrong params count, CudaError when device memory runs out.
+  RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<RnnParams>& params, int64_t max_batch,
+           int64_t max_seq_len, Strategy strategy = Strategy::Auto);
+
+  /// The strategy a call with `batch` rows and `seq_len` steps runs (Step or Persistent).
+  Strategy strategy_for(int64_t batch, int64_t seq_len) const;
+
+  /// Device pointers, shapes as cpu::RnnStack::forward(): x [T, B, I]; h0, c0 [L*D, B, H] or null
+  /// (zeros); output [T, B, D*H]; h_n [L*D, B, H]; c_n [L*D, B, H] (LSTM; null to skip).
+  /// h0/c0 may alias h_n/c_n only if they are not read after being written; pass distinct
+  /// buffers. Preconditions checked by the engine: 1 <= T <= max_seq_len, 1 <= B <= max_batch.
+  void forward(int64_t seq_len, int64_t batch, const float* x, const float* h0, const float* c0, float* output,
+               float* h_n, float* c_n);
+
+  const RnnDims& dims() const { return m_dims; }
+
+ private:
+  struct Layer {
+    DeviceBuffer w_ih;    // [G, I_l] PyTorch layout (cuBLAS reads it transposed)
+    DeviceBuffer w_hh_t;  // [H, G]: weight_hh transposed (the cell kernels' layout)
+    DeviceBuffer b_ih, b_hh;
+  };
+  void run_direction(int64_t layer, int64_t dir, int64_t T, int64_t B, const float* in, float* out, const float* h0,
+                     const float* c0, float* h_n, float* c_n);
+
+  const Context& m_ctx;
+  RnnDims m_dims;
+  int64_t m_max_batch, m_max_seq_len, m_chunk_steps;
+  Strategy m_strategy;
+  std::vector<Layer> m_layers;  // layer * D + direction
+  DeviceBuffer m_gx, m_c, m_zeros, m_layer_buf[2];
+};
+
+}  // namespace rnnad::cuda

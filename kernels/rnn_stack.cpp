@@ -1,0 +1,213 @@
+// cuda::RnnStack (rnnad/cuda/rnn_stack.h): cuBLAS input projections + fused cell steps.
+#include "rnnad/cuda/rnn_stack.h"
+
+#include <algorithm>
+#include <climits>
+#include <stdexcept>
+#include <string>
+
+#include "rnnad/cuda/cell_kernels.h"
+#include "rnnad/cuda/ops.h"
+#include "rnnad/cuda/persistent_rnn.h"
+#include "rnnad/error.h"
+
+namespace rnnad::cuda {
+
+namespace {
+
+std::size_t sz(int64_t n) { return static_cast<std::size_t>(n); }
+
+// weight_hh [G, H] -> w_hh_t [H, G] (the cell kernels' layout, rnnad/cuda/cell_kernels.h).
+DeviceBuffer upload_transposed(const float* w, int64_t rows, int64_t cols) {
+  std::vector<float> t(sz(rows * cols));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t k = 0; k < cols; ++k) t[sz(k * rows + r)] = w[r * cols + k];
+  return upload(t.data(), t.size());
+}
+
+PersistentCell persistent_cell(CellType c) {
+  switch (c) {
+    case CellType::Lstm: return PersistentCell::Lstm;
+    case CellType::Gru: return PersistentCell::Gru;
+    case CellType::RnnTanh: return PersistentCell::RnnTanh;
+    case CellType::RnnRelu: return PersistentCell::RnnRelu;
+  }
+  return PersistentCell::Lstm;
+}
+
+}  // namespace
+
+const char* strategy_name(Strategy s) {
+  switch (s) {
+    case Strategy::Auto: return "auto";
+    case Strategy::Step: return "step";
+    case Strategy::Persistent: return "persistent";
+  }
+  return "?";
+}
+
+RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<RnnParams>& params, int64_t max_batch,
+                   int64_t max_seq_len, Strategy strategy)
+    : m_ctx(ctx),
+      m_dims(dims),
+      m_max_batch(max_batch),
+      m_max_seq_len(max_seq_len),
+      m_chunk_steps(1),
+      m_strategy(strategy) {
+  if (dims.proj_size > 0)
+    throw UnsupportedError("the CUDA backend does not run an LSTM with proj_size > 0 (proj_size " +
+                           std::to_string(dims.proj_size) + "); it runs on the CPU (device cpu)");
+  if (max_batch < 1 || max_batch > INT_MAX || max_seq_len < 1)
+    throw ShapeError("cuda::RnnStack: max_batch must be in [1, 2^31) and max_seq_len >= 1 (got " +
+                     std::to_string(max_batch) + ", " + std::to_string(max_seq_len) + ")");
+  const int64_t D = dims.num_directions(), L = dims.num_layers, G = dims.gate_size(), H = dims.hidden_size;
+  if (strategy == Strategy::Persistent) {
+    const std::size_t need = persistent_shared_bytes(persistent_cell(dims.cell), static_cast<int>(H),
+                                                     persistent_rows(static_cast<int>(max_batch)));
+    if (need > ctx.max_shared_bytes())
+      throw UnsupportedError("the persistent kernel keeps W_hh in shared memory: hidden size " + std::to_string(H) +
+                             " needs " + std::to_string(need) + " bytes per block, " + ctx.description() +
+                             " allows " + std::to_string(ctx.max_shared_bytes()) + " (use the step kernels)");
+  }
+  if (static_cast<int64_t>(params.size()) != L * D)
+    throw std::invalid_argument("cuda::RnnStack: expected " + std::to_string(L * D) + " parameter sets, got " +
+                                std::to_string(params.size()));
+  ctx.activate();
+  for (int64_t l = 0; l < L; ++l)
+    for (int64_t d = 0; d < D; ++d) {
+      const RnnParams& p = params[sz(l * D + d)];
+      if (!p.weight_ih || !p.weight_hh) throw std::invalid_argument("cuda::RnnStack: null weight");
+      Layer w;
+      w.w_ih = upload(p.weight_ih, sz(G * dims.layer_input_size(l)));
+      w.w_hh_t = upload_transposed(p.weight_hh, G, H);
+      if (p.bias_ih) w.b_ih = upload(p.bias_ih, sz(G));
+      if (p.bias_hh) w.b_hh = upload(p.bias_hh, sz(G));
+      m_layers.push_back(std::move(w));
+    }
+  m_chunk_steps = std::clamp<int64_t>(kProjectionChunkBytes / (max_batch * G * int64_t{4}), 1, max_seq_len);
+  m_gx = DeviceBuffer(sz(m_chunk_steps * max_batch * G));
+  if (dims.cell == CellType::Lstm) m_c = DeviceBuffer(sz(max_batch * H));
+  m_zeros = DeviceBuffer(sz(max_batch * H));
+  for (int64_t i = 0; i < std::min<int64_t>(L - 1, 2); ++i)
+    m_layer_buf[i] = DeviceBuffer(sz(max_seq_len * max_batch * D * H));
+}
+
+Strategy RnnStack::strategy_for(int64_t batch, int64_t seq_len) const {
+  if (m_strategy != Strategy::Auto) return m_strategy;
+  if (seq_len < 2) return Strategy::Step;
+  const int B = static_cast<int>(batch), rows = persistent_rows(B);
+  const std::size_t need =
+      persistent_shared_bytes(persistent_cell(m_dims.cell), static_cast<int>(m_dims.hidden_size), rows);
+  const bool one_wave = (B + rows - 1) / rows <= m_ctx.sm_count();
+  return need <= m_ctx.max_shared_bytes() && one_wave ? Strategy::Persistent : Strategy::Step;
+}
+
+void RnnStack::forward(int64_t T, int64_t B, const float* x, const float* h0, const float* c0, float* output,
+                       float* h_n, float* c_n) {
+  const int64_t D = m_dims.num_directions(), L = m_dims.num_layers, H = m_dims.hidden_size;
+  const float* in = x;
+  for (int64_t l = 0; l < L; ++l) {
+    float* out = l == L - 1 ? output : m_layer_buf[l % 2].data();
+    for (int64_t d = 0; d < D; ++d) {
+      const int64_t s = (l * D + d) * B * H;  // state slice of this layer and direction
+      run_direction(l, d, T, B, in, out, h0 ? h0 + s : nullptr, c0 ? c0 + s : nullptr, h_n + s,
+                    c_n ? c_n + s : nullptr);
+    }
+    in = out;
+  }
+}
+
+void RnnStack::run_direction(int64_t l, int64_t d, int64_t T, int64_t B, const float* in, float* out, const float* h0,
+                             const float* c0, float* h_n, float* c_n) {
+  const int64_t D = m_dims.num_directions(), G = m_dims.gate_size(), H = m_dims.hidden_size;
+  const int64_t I = m_dims.layer_input_size(l), ld_out = D * H;
+  const bool lstm = m_dims.cell == CellType::Lstm, reverse = d == 1;
+  const Layer& w = m_layers[sz(l * D + d)];
+  if (lstm) {
+    if (c0) copy(m_ctx, m_c.data(), c0, B * H);
+    else zero(m_ctx, m_c.data(), B * H);
+  }
+  const float* h_prev = h0 ? h0 : m_zeros.data();
+  int64_t ld_prev = H;
+  const bool persistent = strategy_for(B, T) == Strategy::Persistent;
+  const int64_t chunks = (T + m_chunk_steps - 1) / m_chunk_steps;
+  for (int64_t ci = 0; ci < chunks; ++ci) {
+    const int64_t t0 = (reverse ? chunks - 1 - ci : ci) * m_chunk_steps, n = std::min(m_chunk_steps, T - t0);
+    gemm_xwt(m_ctx, n * B, G, I, in + t0 * B * I, I, w.w_ih.data(), m_gx.data(), G, 0.0f);
+    if (persistent) {
+      PersistentRnnArgs a;
+      a.gx = m_gx.data();
+      a.w_hh_t = w.w_hh_t.data();
+      a.b_ih = w.b_ih.data();
+      a.b_hh = w.b_hh.data();
+      a.h0 = h_prev;
+      a.ld_h0 = static_cast<int>(ld_prev);
+      a.c = lstm ? m_c.data() : nullptr;
+      a.out = out + t0 * B * ld_out + d * H;
+      a.ld_out = static_cast<int>(ld_out);
+      a.seq_len = static_cast<int>(n);
+      a.batch = static_cast<int>(B);
+      a.hidden = static_cast<int>(H);
+      a.cell = persistent_cell(m_dims.cell);
+      a.reverse = reverse;
+      persistent_rnn(a, m_ctx.max_shared_bytes(), m_ctx.stream());
+      h_prev = out + (reverse ? t0 : t0 + n - 1) * B * ld_out + d * H;
+      ld_prev = ld_out;
+      continue;
+    }
+    for (int64_t step = 0; step < n; ++step) {
+      const int64_t t = reverse ? t0 + n - 1 - step : t0 + step;
+      float* h_out = out + t * B * ld_out + d * H;
+      const float* gx = m_gx.data() + (t - t0) * B * G;
+      if (lstm) {
+        LstmCellStepArgs a;
+        a.gx = gx;
+        a.w_hh_t = w.w_hh_t.data();
+        a.b_ih = w.b_ih.data();
+        a.b_hh = w.b_hh.data();
+        a.h_prev = h_prev;
+        a.c_prev = m_c.data();
+        a.h_out = h_out;
+        a.c_out = m_c.data();
+        a.batch = static_cast<int>(B);
+        a.hidden = static_cast<int>(H);
+        a.ld_h_prev = static_cast<int>(ld_prev);
+        a.ld_h_out = static_cast<int>(ld_out);
+        lstm_cell_step(a, m_ctx.stream());
+      } else if (m_dims.cell == CellType::Gru) {
+        GruCellStepArgs a;
+        a.gx = gx;
+        a.w_hh_t = w.w_hh_t.data();
+        a.b_ih = w.b_ih.data();
+        a.b_hh = w.b_hh.data();
+        a.h_prev = h_prev;
+        a.h_out = h_out;
+        a.batch = static_cast<int>(B);
+        a.hidden = static_cast<int>(H);
+        a.ld_h_prev = static_cast<int>(ld_prev);
+        a.ld_h_out = static_cast<int>(ld_out);
+        gru_cell_step(a, m_ctx.stream());
+      } else {
+        RnnCellStepArgs a;
+        a.gx = gx;
+        a.w_hh_t = w.w_hh_t.data();
+        a.b_ih = w.b_ih.data();
+        a.b_hh = w.b_hh.data();
+        a.h_prev = h_prev;
+        a.h_out = h_out;
+        a.batch = static_cast<int>(B);
+        a.hidden = static_cast<int>(H);
+        a.ld_h_prev = static_cast<int>(ld_prev);
+        a.ld_h_out = static_cast<int>(ld_out);
+        a.relu = m_dims.cell == CellType::RnnRelu;
+        rnn_cell_step(a, m_ctx.stream());
+      }
+      h_prev = h_out;
+      ld_prev = ld_out;
+    }
+  }
+  copy_rows(m_ctx, h_n, H, h_prev, ld_prev, B, H);
+  if (lstm && c_n) copy(m_ctx, c_n, m_c.data(), B * H);
+}
+
+}  // namespace rnnad::cuda
