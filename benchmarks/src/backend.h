@@ -83,6 +83,8 @@ class Backend {
   /// Name in tables and on the command line, e.g. "rnnad-cpu".
   virtual std::string name() const = 0;
   virtual DeviceClass device_class() const = 0;
+  /// False for variants that run only when named with --backends (and in --quick).
+  virtual bool by_default() const { return true; }
   /// Once per run, before any row: can it run here (library loaded, device present)?
   virtual Probe probe() = 0;
   /// Sets up `w` (descriptors, weights, buffers; excluded from timing, reported as setup time).

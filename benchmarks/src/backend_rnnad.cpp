@@ -11,8 +11,11 @@ namespace {
 
 class RnnadInstance final : public Instance {
  public:
-  RnnadInstance(const Workload& w, Device device)
-      : m_w(w), m_io(w), m_engine(w.model, EngineOptions{.device = device, .max_batch = w.B, .max_seq_len = w.T}) {}
+  RnnadInstance(const Workload& w, Device device, CudaKernels kernels)
+      : m_w(w),
+        m_io(w),
+        m_engine(w.model,
+                 EngineOptions{.device = device, .max_batch = w.B, .max_seq_len = w.T, .cuda_kernels = kernels}) {}
 
   void run() override {
     m_io.next_call();
@@ -50,14 +53,20 @@ class RnnadInstance final : public Instance {
 
 class RnnadBackend final : public Backend {
  public:
-  explicit RnnadBackend(Device device) : m_device(device) {}
-  std::string name() const override { return m_device == Device::Cuda ? "rnnad-cuda" : "rnnad-cpu"; }
+  RnnadBackend(Device device, CudaKernels kernels) : m_device(device), m_kernels(kernels) {}
+  std::string name() const override {
+    if (m_device != Device::Cuda) return "rnnad-cpu";
+    return m_kernels == CudaKernels::Step         ? "rnnad-cuda-step"
+           : m_kernels == CudaKernels::Persistent ? "rnnad-cuda-persistent"
+                                                  : "rnnad-cuda";
+  }
+  bool by_default() const override { return m_kernels == CudaKernels::Auto; }
   DeviceClass device_class() const override { return m_device == Device::Cuda ? DeviceClass::Gpu : DeviceClass::Cpu; }
 
   Probe probe() override {
     try {  // a tiny LSTM: the engine says what it runs on, or why it cannot
       const Workload w = make_workload(Row{"probe", "quick", "", Mode::Forward, CellType::Lstm, 2, 4, 1, 3, 1, 0});
-      return {true, make_rnnad_instance(w, m_device)->notes()};
+      return {true, make_rnnad_instance(w, m_device, m_kernels)->notes()};
     } catch (const std::exception& e) {
       return {false, e.what()};
     }
@@ -65,7 +74,7 @@ class RnnadBackend final : public Backend {
 
   std::unique_ptr<Instance> prepare(const Workload& w, const CheckFn&) override {
     try {
-      return make_rnnad_instance(w, m_device);
+      return make_rnnad_instance(w, m_device, m_kernels);
     } catch (const std::exception& e) {  // any refusal at engine creation: unavailable for this row
       throw NotApplicable(std::string("backend unavailable: ") + e.what());
     }
@@ -73,14 +82,17 @@ class RnnadBackend final : public Backend {
 
  private:
   Device m_device;
+  CudaKernels m_kernels;
 };
 
 }  // namespace
 
-std::unique_ptr<Instance> make_rnnad_instance(const Workload& w, Device device) {
-  return std::make_unique<RnnadInstance>(w, device);
+std::unique_ptr<Instance> make_rnnad_instance(const Workload& w, Device device, CudaKernels kernels) {
+  return std::make_unique<RnnadInstance>(w, device, kernels);
 }
 
-std::unique_ptr<Backend> make_rnnad_backend(Device device) { return std::make_unique<RnnadBackend>(device); }
+std::unique_ptr<Backend> make_rnnad_backend(Device device, CudaKernels kernels) {
+  return std::make_unique<RnnadBackend>(device, kernels);
+}
 
 }  // namespace rnnad::bench

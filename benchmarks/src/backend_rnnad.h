@@ -1,19 +1,24 @@
 // rnnad's own engine as a benchmark backend: "rnnad-cpu" (the Eigen path, also the reference of
-// every check) and "rnnad-cuda" (Device::Cuda; the same public API, host pointers in and out).
+// every check) and "rnnad-cuda" (Device::Cuda; the same public API, host pointers in and out),
+// plus "rnnad-cuda-step" and "rnnad-cuda-persistent", which force one recurrence strategy
+// (EngineOptions::cuda_kernels; run only when named with --backends).
 #pragma once
 
 #include <memory>
 
 #include "backend.h"
 #include "rnnad/device.h"
+#include "rnnad/engine.h"
 
 namespace rnnad::bench {
 
 /// An rnnad::Engine on `device` (Cpu or Cuda) sized for `w` (max_batch = B, max_seq_len = T).
 /// Throws whatever the Engine's constructor throws (UnsupportedError: no CUDA backend here).
-std::unique_ptr<Instance> make_rnnad_instance(const Workload& w, Device device);
+std::unique_ptr<Instance> make_rnnad_instance(const Workload& w, Device device,
+                                              CudaKernels kernels = CudaKernels::Auto);
 
-/// The backend "rnnad-cpu" (Device::Cpu) or "rnnad-cuda" (Device::Cuda).
-std::unique_ptr<Backend> make_rnnad_backend(Device device);
+/// The backend "rnnad-cpu" (Device::Cpu), "rnnad-cuda" (Device::Cuda, Auto), or with a forced
+/// strategy "rnnad-cuda-step" / "rnnad-cuda-persistent".
+std::unique_ptr<Backend> make_rnnad_backend(Device device, CudaKernels kernels = CudaKernels::Auto);
 
 }  // namespace rnnad::bench

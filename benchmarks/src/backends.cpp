@@ -11,6 +11,8 @@ std::vector<std::unique_ptr<Backend>> make_backends() {
   // CPU peers go here, e.g. a oneDNN backend (backend_onednn.cpp, compiled when CMake finds
   // dnnl; performance.md §2.2 and §2.5) with DeviceClass::Cpu.
   b.push_back(make_rnnad_backend(Device::Cuda));
+  b.push_back(make_rnnad_backend(Device::Cuda, CudaKernels::Step));
+  b.push_back(make_rnnad_backend(Device::Cuda, CudaKernels::Persistent));
   b.push_back(make_cudnn_backend());
   return b;
 }

@@ -51,7 +51,7 @@ std::vector<Backend*> select_backends(const std::vector<std::unique_ptr<Backend>
   for (const auto& b : all) {
     const bool wanted = !names.empty() ? std::find(names.begin(), names.end(), b->name()) != names.end()
                         : cli.quick    ? true
-                                       : (b->device_class() == DeviceClass::Gpu) == (cli.suite == "gpu");
+                                       : b->by_default() && (b->device_class() == DeviceClass::Gpu) == (cli.suite == "gpu");
     if (wanted) out.push_back(b.get());
   }
   return out;
