@@ -14,7 +14,8 @@
 //   2. thread e updates elements (row, unit) = e, e + blockDim, ... of the state: gates from the
 //      sums, gx and b_ih, new c and h into shared memory and h into out.
 // Shared memory: 4 (H G + kRows (2H + G)) bytes (LSTM H = 80, kRows 8: 115 KiB); the launcher opts
-// in above 48 KiB. Supported H: where that fits the device (LSTM H <= 112 with kRows 8 on sm_90).
+// in above 48 KiB. Supported H: where that fits the device (LSTM H <= 114 with kRows 8, 119 with kRows 1,
+// on sm_90's 227 KiB).
 #pragma once
 
 #include "cell_math.cuh"
