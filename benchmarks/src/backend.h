@@ -3,8 +3,9 @@
 // inputs and host outputs, synchronised, so every backend's timed call does the same work.
 //
 // Adding a backend (e.g. a oneDNN CPU peer): implement Backend and Instance in backend_<name>.cpp,
-// add its factory to make_backends() (backends.cpp), guarded by the CMake option that finds its
-// library. Results from outside this binary (a PyTorch script's JSON) belong in report.h instead.
+// add its factory to make_backends() (backends.cpp), with a stub for builds without its library
+// (onednn_none.cpp). Results from outside this binary (torch_bench.py's JSON) come in through
+// merge.h instead.
 #pragma once
 
 #include <functional>
@@ -85,6 +86,8 @@ class Backend {
   virtual DeviceClass device_class() const = 0;
   /// False for variants that run only when named with --backends (and in --quick).
   virtual bool by_default() const { return true; }
+  /// Threads one call computes on; "% of peak" divides by this many times the per-thread peak.
+  virtual int threads() const { return 1; }
   /// Once per run, before any row: can it run here (library loaded, device present)?
   virtual Probe probe() = 0;
   /// Sets up `w` (descriptors, weights, buffers; excluded from timing, reported as setup time).
@@ -94,7 +97,12 @@ class Backend {
   virtual std::unique_ptr<Instance> prepare(const Workload& w, const CheckFn& check) = 0;
 };
 
+/// Settings the backends are made with (rnnad_bench's options).
+struct BackendOptions {
+  int threads = 1;  ///< threads of the multi-threaded CPU peers (oneDNN's OpenMP threads)
+};
+
 /// Every backend this binary has, in report order. The extension point for new backends.
-std::vector<std::unique_ptr<Backend>> make_backends();
+std::vector<std::unique_ptr<Backend>> make_backends(const BackendOptions& options);
 
 }  // namespace rnnad::bench

@@ -3,7 +3,8 @@
 // against the Eigen path. Usage and how to read the output: docs/benchmarks.md.
 //
 //   rnnad_bench [--suite cpu|gpu] [--rows AD1,DB1] [--backends rnnad-cpu,cudnn] [--rounds 7]
-//               [--time-per-row 1] [--json FILE] [--markdown FILE] [--deadline-s S] [--list]
+//               [--time-per-row 1] [--threads 1] [--merge torch.json] [--json FILE]
+//               [--markdown FILE] [--deadline-s S] [--list]
 //   rnnad_bench --quick        # correctness only, tiny shapes, every backend available
 //
 // Exit codes: 0 every backend that ran passed its check; 1 a check or a backend failed;
@@ -12,12 +13,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "backend.h"
 #include "bench_error.h"
 #include "harness.h"
+#include "merge.h"
 #include "report.h"
 #include "rnnad/version.h"
 #include "rows.h"
@@ -27,9 +30,10 @@ namespace {
 
 struct Cli {
   std::string suite = "cpu", rows, backends, json, markdown;
+  std::vector<std::string> merge;
   bool quick = false, list = false;
   double cpu_ghz = 0, deadline_s = 0;
-  int cpu_fma_units = 2;
+  int cpu_fma_units = 2, threads = 1;
   ProtocolOptions protocol;
 };
 
@@ -73,11 +77,13 @@ std::string short_result(const BackendResult& b, bool quick) {
 }
 
 int run(const Cli& cli, const std::string& command) {
-  auto all = make_backends();
+  auto all = make_backends(BackendOptions{.threads = cli.threads});
   if (cli.list) {
     list(all);
     return 0;
   }
+  for (const auto& path : cli.merge)  // before the rows run, not after
+    if (!std::ifstream(path)) throw BenchError("--merge: cannot read " + path);
   const std::string suite = cli.quick ? "quick" : cli.suite;
   const auto rows = filter_rows(suite_rows(suite), cli.rows);
   RunInfo info;
@@ -85,6 +91,7 @@ int run(const Cli& cli, const std::string& command) {
   info.suite = suite;
   info.quick = cli.quick;
   info.rounds = cli.protocol.rounds;
+  info.threads = cli.threads;
   info.time_per_row_s = cli.protocol.time_per_row_s;
   info.check_gflop = cli.protocol.check_gflop;
   info.cpu = cpu_info(cli.cpu_ghz, cli.cpu_fma_units);
@@ -122,6 +129,17 @@ int run(const Cli& cli, const std::string& command) {
     if (!cli.json.empty()) write_json(cli.json, info, results);  // after every row: a timeout keeps what ran
     if (!cli.markdown.empty()) write_text(cli.markdown, markdown(info, results));
   }
+  for (const auto& path : cli.merge) {
+    const int n = merge_results(path, results, info.cpu);
+    info.merged.push_back(path);
+    std::fprintf(stderr, "rnnad_bench: merged %d results from %s\n", n, path.c_str());
+  }
+  if (!cli.merge.empty()) {  // a merged result that failed its own check fails the run too
+    for (const auto& r : results)
+      for (const auto& b : r.backends) failed = failed || b.status == "failed";
+    if (!cli.json.empty()) write_json(cli.json, info, results);
+    if (!cli.markdown.empty()) write_text(cli.markdown, markdown(info, results));
+  }
   std::cout << markdown(info, results) << std::flush;
   return failed ? 1 : 0;
 }
@@ -151,6 +169,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1e-9, 1e6))
       ->capture_default_str();
   app.add_option("--deadline-s", cli.deadline_s, "Start no row after this many seconds (0: none)")->capture_default_str();
+  app.add_option("--threads", cli.threads, "Threads of the CPU peers (oneDNN's OpenMP threads); rnnad-cpu uses one")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app.add_option("--merge", cli.merge, "Merge results measured elsewhere (torch_bench.py's JSON) into the tables; repeatable");
   app.add_option("--json", cli.json, "Write the results as JSON (rewritten after every row)");
   app.add_option("--markdown", cli.markdown, "Write the Markdown tables (rewritten after every row)");
   app.add_option("--cpu-ghz", cli.cpu_ghz, "CPU clock for the peak (default: /proc/cpuinfo)");

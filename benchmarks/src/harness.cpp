@@ -78,7 +78,7 @@ void finish(Active& a, const Workload& w, const CpuInfo& cpu, const GpuInfo& gpu
   const double s = r.wall.median / 1000.0;
   r.windows_per_s = static_cast<double>(w.B) / s;
   r.gflops = w.flop / s / 1e9;
-  const double peak = r.device_class == DeviceClass::Gpu ? gpu.peak_gflops : cpu.peak_gflops_per_thread;
+  const double peak = r.device_class == DeviceClass::Gpu ? gpu.peak_gflops : cpu.peak_gflops_per_thread * r.threads;
   r.pct_peak = peak > 0 ? 100.0 * r.gflops / peak : std::nan("");
 }
 
@@ -107,6 +107,7 @@ RowResult run_row(const Row& row, const std::vector<ActiveBackend>& backends, co
     Active& a = active[i];
     a.result.backend = backends[i].backend->name();
     a.result.device_class = backends[i].backend->device_class();
+    a.result.threads = backends[i].backend->threads();
     if (!backends[i].probe.available) {
       a.result.reason = "unavailable: " + backends[i].probe.detail;
       continue;

@@ -70,6 +70,15 @@ std::string summary_cell(const BackendResult& b, bool quick) {
   return quick ? "ok" : format_ms(b.wall.median);
 }
 
+// A backend's column: its name, plus " (N threads)" when the run holds it at several thread counts
+// (e.g. torch_bench.py's 1- and 2-thread files merged into one table).
+std::string column(const BackendResult& b, const std::vector<BackendResult>& all) {
+  const bool several = std::any_of(all.begin(), all.end(), [&](const BackendResult& o) {
+    return o.backend == b.backend && o.threads != b.threads;
+  });
+  return several ? b.backend + " (" + std::to_string(b.threads) + (b.threads == 1 ? " thread)" : " threads)") : b.backend;
+}
+
 std::string pipe_safe(std::string s) {
   for (auto& ch : s)
     if (ch == '|' || ch == '\n') ch = ch == '|' ? '/' : ' ';
@@ -102,6 +111,8 @@ void write_json(const std::string& path, const RunInfo& info, const std::vector<
       {"command", info.command},
       {"suite", info.suite},
       {"quick", info.quick},
+      {"threads", info.threads},
+      {"merged", info.merged},
       {"protocol",
        {{"rounds", info.rounds},
         {"time_per_row_s", info.time_per_row_s},
@@ -137,6 +148,7 @@ void write_json(const std::string& path, const RunInfo& info, const std::vector<
     for (const auto& b : r.backends) {
       jr["results"].push_back({{"backend", b.backend},
                                {"device", class_name(b.device_class)},
+                               {"threads", b.threads},
                                {"status", b.status},
                                {"reason", b.reason},
                                {"notes", b.notes},
@@ -169,14 +181,18 @@ std::string markdown(const RunInfo& info, const std::vector<RowResult>& rows) {
   md << "\n";
   for (const auto& [name, p] : info.backends)
     md << "- " << name << ": " << (p.available ? "" : "**unavailable**: ") << pipe_safe(p.detail) << "\n";
+  md << "- threads: " << info.threads
+     << " (--threads: oneDNN's OpenMP threads; rnnad-cpu is single-threaded; % of peak is per thread used)\n";
+  for (const auto& f : info.merged) md << "- merged: `" << f << "`\n";
   if (!info.quick)
     md << "- protocol: checked against rnnad-cpu first; warm-up; " << info.rounds
        << " interleaved rounds; wall time per call (GPU: H2D + compute + D2H, synchronised)\n";
 
-  std::vector<std::string> names;  // backends in first-seen order
-  for (const auto& r : rows)
-    for (const auto& b : r.backends)
-      if (std::find(names.begin(), names.end(), b.backend) == names.end()) names.push_back(b.backend);
+  std::vector<BackendResult> all;  // every result, for the column names
+  for (const auto& r : rows) all.insert(all.end(), r.backends.begin(), r.backends.end());
+  std::vector<std::string> names;  // columns in first-seen order
+  for (const auto& b : all)
+    if (std::find(names.begin(), names.end(), column(b, all)) == names.end()) names.push_back(column(b, all));
 
   md << "\n## Summary" << (info.quick ? ": check results" : ": median wall time per call") << "\n\n| row | model and shape |";
   for (const auto& n : names) md << " " << n << " |";
@@ -186,7 +202,8 @@ std::string markdown(const RunInfo& info, const std::vector<RowResult>& rows) {
   for (const auto& r : rows) {
     md << "| " << r.row.id << " | " << r.row.what << " |";
     for (const auto& n : names) {
-      const auto it = std::find_if(r.backends.begin(), r.backends.end(), [&](const BackendResult& b) { return b.backend == n; });
+      const auto it =
+          std::find_if(r.backends.begin(), r.backends.end(), [&](const BackendResult& b) { return column(b, all) == n; });
       md << " " << (!r.error.empty() ? "not run" : it == r.backends.end() ? "—" : summary_cell(*it, info.quick)) << " |";
     }
     md << "\n";
@@ -196,8 +213,8 @@ std::string markdown(const RunInfo& info, const std::vector<RowResult>& rows) {
   if (info.quick)
     md << "| row | backend | status | max scaled error | check |\n|---|---|---|---|---|\n";
   else
-    md << "| row | backend | status | median | IQR | p99 | calls | windows/s | GFLOP/s | % peak | setup | peak mem | "
-          "max scaled error |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+    md << "| row | backend | threads | status | median | IQR | p99 | calls | windows/s | GFLOP/s | % peak | setup | peak mem | "
+          "max scaled error |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   std::vector<std::string> notes;
   for (const auto& r : rows) {
     if (!r.error.empty()) notes.push_back(r.row.id + ": " + r.error);
@@ -209,7 +226,8 @@ std::string markdown(const RunInfo& info, const std::vector<RowResult>& rows) {
         md << "| " << r.row.id << " | " << b.backend << " | " << status << " | " << err << " | "
            << pipe_safe(b.status == "ok" ? b.check.message : b.reason) << " |\n";
       } else {
-        md << "| " << r.row.id << " | " << b.backend << " | " << status << " | " << format_ms(b.wall.median) << " | "
+        md << "| " << r.row.id << " | " << b.backend << " | " << b.threads << " | " << status << " | "
+           << format_ms(b.wall.median) << " | "
            << format_ms(b.wall.p25) << "–" << format_ms(b.wall.p75) << " | " << format_ms(b.wall.p99) << " | "
            << b.wall.calls << " | " << human_count(b.windows_per_s) << " | " << sig3(b.gflops) << " | "
            << fixed(b.pct_peak, 1) << " | " << format_ms(b.setup_ms) << " | "
@@ -219,7 +237,7 @@ std::string markdown(const RunInfo& info, const std::vector<RowResult>& rows) {
       if (b.device.calls > 0)
         notes.push_back(r.row.id + " " + b.backend + ": device-only time (CUDA events) median " + format_ms(b.device.median) +
                         ", IQR " + format_ms(b.device.p25) + "–" + format_ms(b.device.p75));
-      if (!b.notes.empty() && b.device_class == DeviceClass::Gpu && b.backend != "rnnad-cuda")
+      if (!b.notes.empty() && b.backend != "rnnad-cuda" && b.backend != "rnnad-cpu")
         notes.push_back(r.row.id + " " + b.backend + ": " + b.notes);
     }
   }

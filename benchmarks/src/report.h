@@ -1,8 +1,8 @@
 // Results of a run and their two renderings: JSON (--json) and Markdown (--markdown, stdout).
 //
-// Extension point: results measured outside this binary (a PyTorch script's JSON, later) are
-// merged by appending BackendResult entries to the RowResult with the same row id, so they show
-// up as further backends in both renderings.
+// Results measured outside this binary (torch_bench.py's JSON) are merged by appending
+// BackendResult entries to the RowResult with the same row id (merge.h), so they show up as
+// further backends in both renderings.
 #pragma once
 
 #include <string>
@@ -19,6 +19,7 @@ namespace rnnad::bench {
 struct BackendResult {
   std::string backend;
   DeviceClass device_class = DeviceClass::Cpu;
+  int threads = 1;                 ///< CPU threads a call used (the peak is per thread used)
   std::string status = "skipped";  ///< "ok", "failed" (check or run failed) or "skipped"
   std::string reason;              ///< why skipped or failed
   std::string notes;               ///< backend's own notes (cuDNN: the algorithm that won and the others)
@@ -47,6 +48,8 @@ struct RunInfo {
   std::string suite;
   bool quick = false;
   int rounds = 0;
+  int threads = 1;          ///< --threads: the multi-threaded CPU peers' threads
+  std::vector<std::string> merged;  ///< files merged in (--merge)
   double time_per_row_s = 0, check_gflop = 0;
   CpuInfo cpu;
   GpuInfo gpu;
