@@ -307,3 +307,18 @@ TEST_CASE("SMD machine-1-7: random scores reach a high point-adjusted F1", "[met
   CHECK(ap.mean == Approx(2398.0 / 23697).margin(0.02));
   CHECK(k20.mean < pa.mean);
 }
+
+TEST_CASE("event_prf counts segments as Telemanom's evaluate_sequences does", "[metrics]") {
+  const std::vector<rnnad::RowRange> segments{{10, 20}, {30, 40}, {50, 60}};
+  // [5, 12] and [15, 18] both hit segment 0 (counted once); [25, 28] hits nothing; [38, 52]
+  // overlaps segments 1 and 2 but marks only the first (the reference's rule).
+  const std::vector<rnnad::RowRange> events{{5, 12}, {15, 18}, {25, 28}, {38, 52}};
+  const rnnad::Prf p = rnnad::event_prf(events, segments);
+  CHECK(p.tp == 2);
+  CHECK(p.fp == 1);
+  CHECK(p.fn == 1);
+  CHECK(p.precision == Approx(2.0 / 3.0));
+  CHECK(p.recall == Approx(2.0 / 3.0));
+  CHECK(rnnad::event_prf({}, segments).f1 == 0.0);
+  CHECK(rnnad::event_prf(events, {}).fp == 4);
+}

@@ -11,23 +11,7 @@
 
 using namespace rnnad;
 
-namespace {
-
-// A reconstruction model whose output layer has weight 0 and bias `bias`: it reconstructs every
-// row as `bias`, whatever the window (F29). Config extras (normalization, scoring) appended.
-std::shared_ptr<const Model> constant_model(const std::vector<float>& bias, const std::string& extras,
-                                            const std::map<std::string, std::vector<double>>& stats = {}) {
-  const std::string features = std::to_string(bias.size());
-  const std::string config = R"({"format_version": 1, "kind": "reconstruction", "model": {"cell": "LSTM", "input_size": )" +
-                             features + R"(, "hidden_size": 4, "num_layers": 1, "decode": "reverse", "seq_len": 5})" +
-                             extras + "}";
-  test::WeightMap w;
-  w["output.bias"] = bias;
-  w["encoder.weight_ih_l0"] = std::vector<float>(16 * bias.size(), 0.3f);  // non-zero: the state moves
-  return Model::parse(test::build_model(config, w, stats), "constant-model");
-}
-
-}  // namespace
+using test::constant_model;  // F29's constant reconstruction model (model_builder.h)
 
 TEST_CASE("F13: constant channels normalise without NaN; stored statistics are used exactly", "[scoring][field]") {
   auto model = constant_model({0.0f, 0.0f, 0.0f},

@@ -62,6 +62,19 @@ Prf prf_from_counts(int64_t tp, int64_t fp, int64_t fn, int64_t tn) {
   return r;
 }
 
+Prf event_prf(std::span<const RowRange> events, std::span<const RowRange> segments) {
+  std::vector<uint8_t> detected(segments.size(), 0);
+  int64_t fp = 0;
+  std::size_t s = 0;  // first segment that may still overlap (events are sorted)
+  for (const RowRange& e : events) {
+    while (s < segments.size() && segments[s].last < e.first) ++s;
+    if (s < segments.size() && segments[s].first <= e.last) detected[s] = 1;
+    else ++fp;
+  }
+  const auto tp = static_cast<int64_t>(std::count(detected.begin(), detected.end(), uint8_t{1}));
+  return prf_from_counts(tp, fp, static_cast<int64_t>(segments.size()) - tp, 0);
+}
+
 Prf point_prf(std::span<const uint8_t> predictions, std::span<const uint8_t> labels) {
   check_lengths(predictions.size(), labels.size(), "predictions", "labels", "point_prf");
   int64_t tp = 0, fp = 0, fn = 0, tn = 0;

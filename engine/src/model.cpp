@@ -36,6 +36,7 @@ class Fields {
     return FormatError(m_source + ": config field " + quote(field) + " " + msg);
   }
   std::string path(const char* key) const { return m_where.empty() ? key : m_where + "." + key; }
+  const std::string& source() const { return m_source; }
   const json* get(const char* key, bool required) {
     m_seen.insert(key);
     auto it = m_obj.find(key);
@@ -250,6 +251,30 @@ NormalizationConfig parse_normalization(Fields& f, int64_t features) {
   return n;
 }
 
+// `threshold`: method, optional value, calibration text and SPOT settings (docs/model_format.md §5).
+ThresholdDefaults parse_threshold(Fields& f) {
+  ThresholdDefaults t;
+  t.method = static_cast<ThresholdMethod>(f.choice("method", {"static", "ndt", "spot", "dspot"}));
+  if (f.get("value", false)) t.value = f.number("value");
+  t.calibration = f.string("calibration", std::string());
+  if (const json* sp = f.get("spot", false)) {
+    Fields s(*sp, "threshold.spot", f.source());
+    if (s.get("level", false)) {
+      t.spot_level = s.number("level");
+      if (*t.spot_level < 0 || *t.spot_level >= 1) throw s.error("threshold.spot.level", "must lie in [0, 1)");
+    }
+    if (s.get("q", false)) {
+      t.spot_q = s.number("q");
+      const double level = t.spot_level.value_or(0.0);
+      if (*t.spot_q <= 0 || *t.spot_q >= 1 - level)
+        throw s.error("threshold.spot.q", "must lie in (0, 1 - level)");
+    }
+    if (s.get("depth", false)) t.spot_depth = s.integer("depth", 1, int64_t{1} << 30);
+    s.reject_unknown();
+  }
+  return t;
+}
+
 ScoringConfig parse_scoring(Fields& f) {
   ScoringConfig s;
   s.method = static_cast<ScoringConfig::Method>(
@@ -307,8 +332,9 @@ ModelConfig parse_config(const std::string& text, const std::string& source) {
     sf.reject_unknown();
   }
   if (const json* th = f.get("threshold", false)) {
-    if (!th->is_object()) throw f.error("threshold", "must be a JSON object");
-    c.threshold_json = th->dump();
+    Fields tf(*th, "threshold", source);
+    c.threshold = parse_threshold(tf);
+    tf.reject_unknown();
   }
   f.reject_unknown();
   return c;
@@ -333,6 +359,16 @@ void add_linear(TensorShapes& out, const std::string& name, int64_t out_features
 void append(TensorShapes& out, const TensorShapes& more) { out.insert(out.end(), more.begin(), more.end()); }
 
 }  // namespace
+
+const char* threshold_method_name(ThresholdMethod method) {
+  switch (method) {
+    case ThresholdMethod::Static: return "static";
+    case ThresholdMethod::Ndt: return "ndt";
+    case ThresholdMethod::Spot: return "spot";
+    case ThresholdMethod::Dspot: return "dspot";
+  }
+  return "?";
+}
 
 const char* model_kind_name(ModelKind kind) {
   switch (kind) {

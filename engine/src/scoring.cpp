@@ -3,128 +3,75 @@
 #include "rnnad/scoring.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <string>
 
 #include "rnnad/error.h"
+#include "rnnad/score_row.h"
 
 namespace rnnad {
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kLog2Pi = 1.8378770664093454835606594728112;
+constexpr int64_t kStatefulChunk = 4096;  // rows per predict_stateful call (the engine's max_seq_len)
 
 using Method = ScoringConfig::Method;
-
-// Quadratic form d^T L d of d = u - mean with its per-component terms d_i (L d)_i.
-double quadratic_terms(const ScoringConfig& s, const double* u, int64_t k, double* terms, double* d) {
-  for (int64_t i = 0; i < k; ++i) d[i] = u[i] - s.mean[static_cast<std::size_t>(i)];
-  double total = 0.0;
-  for (int64_t i = 0; i < k; ++i) {
-    const double* row = s.precision.data() + i * k;
-    double q = 0.0;
-    for (int64_t j = 0; j < k; ++j) q += row[j] * d[j];
-    terms[i] = d[i] * q;
-    total += terms[i];
-  }
-  return total;
-}
-
-// Pools per-window row scores into per-row scores (docs/scoring.md §4).
-class Pool {
- public:
-  Pool(ScoringConfig::Pooling pooling, int64_t rows, int64_t features)
-      : m_pooling(pooling), m_features(features), m_score(static_cast<std::size_t>(rows), 0.0),
-        m_count(static_cast<std::size_t>(rows), 0), m_contrib(static_cast<std::size_t>(rows * features), 0.0) {}
-
-  void add(int64_t row, double score, const double* contrib) {
-    auto& count = m_count[static_cast<std::size_t>(row)];
-    double& s = m_score[static_cast<std::size_t>(row)];
-    double* c = m_contrib.data() + row * m_features;
-    const bool replace = m_pooling == ScoringConfig::Pooling::Last ||
-                         (m_pooling == ScoringConfig::Pooling::Max && (count == 0 || score > s));
-    if (m_pooling == ScoringConfig::Pooling::Mean) {
-      s += score;
-      for (int64_t f = 0; f < m_features; ++f) c[f] += contrib[f];
-    } else if (replace) {
-      s = score;
-      std::copy_n(contrib, m_features, c);
-    }
-    ++count;
-  }
-
-  void finish(SeriesScores& out) const {
-    for (std::size_t r = 0; r < m_score.size(); ++r) {
-      const int64_t n = m_count[r];
-      const double div = m_pooling == ScoringConfig::Pooling::Mean && n > 0 ? static_cast<double>(n) : 1.0;
-      out.scores[r] = n == 0 ? kNaN : m_score[r] / div;
-      for (int64_t f = 0; f < m_features; ++f)
-        out.contributions[r * m_features + f] = n == 0 ? kNaN : m_contrib[r * m_features + f] / div;
-    }
-  }
-
- private:
-  ScoringConfig::Pooling m_pooling;
-  int64_t m_features;
-  std::vector<double> m_score;
-  std::vector<int64_t> m_count;
-  std::vector<double> m_contrib;
-};
-
-// Score and contributions of one error vector e [n] (signed errors) for the element-wise methods
-// and Mahalanobis; logvar [n] for gaussian_nll.
-double elementwise_score(const ScoringConfig& s, const double* e, const double* logvar, int64_t n, double* contrib,
-                         double* work) {
-  switch (s.method) {
-    case Method::Absolute:
-    case Method::Squared: {
-      double total = 0.0;
-      for (int64_t f = 0; f < n; ++f) {
-        contrib[f] = (s.method == Method::Absolute ? std::abs(e[f]) : e[f] * e[f]) / static_cast<double>(n);
-        total += contrib[f];
-      }
-      return total;
-    }
-    case Method::GaussianNll: {
-      double total = 0.0;
-      for (int64_t f = 0; f < n; ++f) {
-        contrib[f] = 0.5 * (kLog2Pi + logvar[f] + e[f] * e[f] * std::exp(-logvar[f]));
-        total += contrib[f];
-      }
-      return total;
-    }
-    case Method::Mahalanobis: {
-      for (int64_t f = 0; f < n; ++f) work[n + f] = std::abs(e[f]);
-      return quadratic_terms(s, work + n, n, contrib, work);
-    }
-    case Method::LstmAd: break;
-  }
-  return kNaN;
-}
 
 [[noreturn]] void throw_non_finite(const std::string& source, int64_t row) {
   throw Error(source + ": the model's output for row " + std::to_string(row) +
               " is not finite (its weights overflow float32 on this input); no score can be computed");
 }
 
+[[noreturn]] void throw_non_finite_input(const NormalizationConfig& norm, int64_t r, int64_t f) {
+  throw FormatError("row " + std::to_string(r) + ", column " +
+                    (f < static_cast<int64_t>(norm.features.size()) ? "'" + norm.features[static_cast<std::size_t>(f)] + "'"
+                                                                     : std::to_string(f)) +
+                    ": value is not finite");
+}
+
+/// Windows of length T at stride s among `windows` that cover row r.
+int64_t windows_covering(int64_t r, int64_t T, int64_t s, int64_t windows) {
+  const int64_t lo = r - T + 1 <= 0 ? 0 : (r - T + 1 + s - 1) / s;
+  const int64_t hi = std::min(windows - 1, r / s);
+  return std::max<int64_t>(0, hi - lo + 1);
+}
+
 }  // namespace
+
+void RunningStats::merge(const RunningStats& other) {
+  if (other.count == 0) return;
+  if (count == 0) {
+    *this = other;
+    return;
+  }
+  const double n = static_cast<double>(count), m = static_cast<double>(other.count), d = other.mean - mean;
+  mean += d * m / (n + m);
+  m2 += other.m2 + d * d * n * m / (n + m);
+  count += other.count;
+}
+
+double RunningStats::stddev() const { return count < 2 ? 0.0 : std::sqrt(m2 / static_cast<double>(count)); }
+
+void OutputSpread::merge(const OutputSpread& other) {
+  windows += other.windows;
+  if (output.size() < other.output.size()) output.resize(other.output.size());
+  if (input.size() < other.input.size()) input.resize(other.input.size());
+  for (std::size_t f = 0; f < other.output.size(); ++f) output[f].merge(other.output[f]);
+  for (std::size_t f = 0; f < other.input.size(); ++f) input[f].merge(other.input[f]);
+  echo.merge(other.echo);
+  step.merge(other.step);
+}
 
 std::vector<double> normalize_rows(const NormalizationConfig& norm, const double* raw, int64_t rows, int64_t features) {
   std::vector<double> x(static_cast<std::size_t>(rows * features));
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t f = 0; f < features; ++f) {
       const double v = raw[r * features + f];
-      if (!std::isfinite(v))
-        throw FormatError("row " + std::to_string(r) + ", column " +
-                          (f < static_cast<int64_t>(norm.features.size()) ? "'" + norm.features[static_cast<std::size_t>(f)] + "'"
-                                                                           : std::to_string(f)) +
-                          ": value is not finite");
-      x[static_cast<std::size_t>(r * features + f)] =
-          norm.method == NormalizationConfig::Method::None
-              ? v
-              : (v - norm.center[static_cast<std::size_t>(f)]) / norm.scale[static_cast<std::size_t>(f)];
+      if (!std::isfinite(v)) throw_non_finite_input(norm, r, f);
+      x[static_cast<std::size_t>(r * features + f)] = normalize_value(norm, v, f);
     }
   }
   return x;
@@ -148,12 +95,56 @@ Scorer::Scorer(std::shared_ptr<const Model> model, int64_t batch, Device device)
     throw UnsupportedError(m_model->source() + ": scoring method lstm_ad with a windowed forecaster needs stride 1");
   const bool stateful = prediction && mc.prediction.state == PredictionConfig::State::Stateful;
   m_engine = std::make_unique<Engine>(m_model, EngineOptions{device, 0, stateful ? 1 : batch,
-                                                             stateful ? 4096 : mc.seq_len()});
+                                                             stateful ? kStatefulChunk : mc.seq_len()});
+  if (prediction) {
+    m_feature_index = mc.prediction.targets;
+  } else {
+    for (int64_t f = 0; f < mc.input_size(); ++f) m_feature_index.push_back(f);
+  }
+  m_spread.output.resize(m_feature_index.size());
+  m_spread.input.resize(m_feature_index.size());
 }
 
 Scorer::~Scorer() = default;
 
+namespace {
+
+/// A result of `rows` rows for the given contribution columns, to be filled.
+SeriesScores sized_scores(int64_t rows, const std::vector<int64_t>& feature_index) {
+  SeriesScores out;
+  out.rows = std::max<int64_t>(rows, 0);
+  out.feature_index = feature_index;
+  out.features = static_cast<int64_t>(feature_index.size());
+  out.scores.resize(static_cast<std::size_t>(out.rows));
+  out.contributions.resize(static_cast<std::size_t>(out.rows * out.features));
+  return out;
+}
+
+}  // namespace
+
 SeriesScores Scorer::score(const double* raw, int64_t rows) {
+  SeriesScores out = sized_scores(rows, m_feature_index);
+  score_impl(raw, rows, out.scores.data(), out.contributions.data());
+  return out;
+}
+
+SeriesScores Scorer::score(const float* raw, int64_t rows) {
+  SeriesScores out = sized_scores(rows, m_feature_index);
+  score_impl(raw, rows, out.scores.data(), out.contributions.data());
+  return out;
+}
+
+void Scorer::score_into(const float* raw, int64_t rows, std::span<double> scores, std::span<double> contributions) {
+  if (rows < 0 || scores.size() != static_cast<std::size_t>(rows) ||
+      contributions.size() != static_cast<std::size_t>(rows * features()))
+    throw ShapeError("Scorer::score_into: buffers of " + std::to_string(scores.size()) + " scores and " +
+                     std::to_string(contributions.size()) + " contributions for " + std::to_string(rows) +
+                     " rows and " + std::to_string(features()) + " features");
+  score_impl(raw, rows, scores.data(), contributions.data());
+}
+
+template <class Raw>
+void Scorer::score_impl(const Raw* raw, int64_t rows, double* scores, double* contributions) {
   const ModelConfig& mc = m_model->config();
   const int64_t F = mc.input_size();
   if (rows < 1) throw ShapeError("series has no rows");
@@ -162,116 +153,158 @@ SeriesScores Scorer::score(const double* raw, int64_t rows) {
     throw ShapeError("series has " + std::to_string(rows) + " rows, the model needs " +
                      std::to_string(mc.prediction.seq_len + 1) + " (a window of " + std::to_string(mc.prediction.seq_len) +
                      " and one row to predict)");
-  const std::vector<double> x = normalize_rows(mc.normalization, raw, rows, F);
-  const std::vector<float> xf(x.begin(), x.end());
-  SeriesScores out;
-  out.rows = rows;
-  if (mc.model_kind == ModelKind::Prediction) {
-    out.feature_index = mc.prediction.targets;
-  } else {
-    for (int64_t f = 0; f < F; ++f) out.feature_index.push_back(f);
+  // The model's input: float32 of the float64 normalised rows (docs/scoring.md §6). The float64
+  // values themselves are recomputed where errors need them, so only this float copy is held.
+  std::vector<float> xf(static_cast<std::size_t>(rows * F));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t f = 0; f < F; ++f) {
+      const double v = static_cast<double>(raw[r * F + f]);
+      if (!std::isfinite(v)) throw_non_finite_input(mc.normalization, r, f);
+      xf[static_cast<std::size_t>(r * F + f)] = static_cast<float>(normalize_value(mc.normalization, v, f));
+    }
   }
-  out.features = static_cast<int64_t>(out.feature_index.size());
-  out.scores.assign(static_cast<std::size_t>(rows), kNaN);
-  out.contributions.assign(static_cast<std::size_t>(rows * out.features), kNaN);
-  if (mc.model_kind == ModelKind::Prediction) score_prediction(x, xf, rows, out);
-  else score_windows_reconstruction(x, xf, rows, out);
-  return out;
+  std::fill_n(scores, rows, kNaN);
+  std::fill_n(contributions, rows * features(), kNaN);
+  if (mc.model_kind == ModelKind::Prediction) score_prediction(raw, xf.data(), rows, scores, contributions);
+  else score_windows_reconstruction(raw, xf.data(), rows, scores, contributions);
 }
 
-void Scorer::score_windows_reconstruction(const std::vector<double>& x, const std::vector<float>& xf, int64_t rows,
-                                          SeriesScores& out) {
+template <class Raw>
+void Scorer::score_windows_reconstruction(const Raw* raw, const float* xf, int64_t rows, double* scores,
+                                          double* contributions) {
   const ModelConfig& mc = m_model->config();
   const ScoringConfig& s = mc.scoring;
+  const NormalizationConfig& norm = mc.normalization;
   const int64_t F = mc.input_size(), T = mc.seq_len(), stride = s.stride;
   const int64_t windows = m_engine->window_count(rows, stride);
-  Pool pool(s.pooling, rows, F);
   std::vector<double> e(static_cast<std::size_t>(F)), contrib(static_cast<std::size_t>(F)), work(static_cast<std::size_t>(2 * F));
   for (int64_t first = 0; first < windows; first += m_batch) {
     const int64_t count = std::min(m_batch, windows - first);
-    const WindowOutputs o = m_engine->run_windows(xf.data(), rows, stride, first, count);
+    const WindowOutputs o = m_engine->run_windows(xf, rows, stride, first, count);
     for (int64_t w = 0; w < count; ++w) {
       for (int64_t t = 0; t < T; ++t) {
         const int64_t r = (first + w) * stride + t;
         const float* rec = o.reconstruction.data + (t * count + w) * F;
         for (int64_t f = 0; f < F; ++f) {
           if (!std::isfinite(rec[f])) throw_non_finite(m_model->source(), r);
-          e[static_cast<std::size_t>(f)] = x[static_cast<std::size_t>(r * F + f)] - rec[f];
+          const double x = normalize_value(norm, static_cast<double>(raw[r * F + f]), f);
+          e[static_cast<std::size_t>(f)] = x - rec[f];
+          m_spread.output[static_cast<std::size_t>(f)].add(rec[f]);
+          m_spread.input[static_cast<std::size_t>(f)].add(x);
         }
-        const double score = elementwise_score(s, e.data(), nullptr, F, contrib.data(), work.data());
-        pool.add(r, score, contrib.data());
+        // Pooled in place (docs/scoring.md §4): NaN = no window yet; mean sums, divided below.
+        const double score = score_error_vector(s, e.data(), nullptr, F, contrib.data(), work.data());
+        pool_window_score(s.pooling, std::isnan(scores[r]), score, contrib.data(), F, scores[r], contributions + r * F);
       }
     }
+    m_spread.windows += count;
+    report(std::min(rows, (first + count) * stride + T - 1));
   }
-  pool.finish(out);
+  if (s.pooling == ScoringConfig::Pooling::Mean) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t n = windows_covering(r, T, stride, windows);
+      if (n < 2) continue;
+      const double div = static_cast<double>(n);
+      scores[r] /= div;
+      for (int64_t f = 0; f < F; ++f) contributions[r * F + f] /= div;
+    }
+  }
+  report(rows);
 }
 
-void Scorer::score_prediction(const std::vector<double>& x, const std::vector<float>& xf, int64_t rows,
-                              SeriesScores& out) {
+template <class Raw>
+void Scorer::score_prediction(const Raw* raw, const float* xf, int64_t rows, double* scores, double* contributions) {
   const ModelConfig& mc = m_model->config();
   const ScoringConfig& s = mc.scoring;
   const PredictionConfig& p = mc.prediction;
+  const NormalizationConfig& norm = mc.normalization;
   const int64_t F = p.input_size, P = p.prediction_size(), K = p.moments(), L = p.horizon;
   const int64_t d = static_cast<int64_t>(p.targets.size());
-  // made[r] = the prediction vector [P] made after row r, where has[r].
-  std::vector<float> made(static_cast<std::size_t>(rows * P), 0.0f);
-  std::vector<unsigned char> has(static_cast<std::size_t>(rows), 0);  // a prediction was made after row r
-  if (p.state == PredictionConfig::State::Stateful) {
-    m_engine->predict_stateful({xf.data(), {rows, 1, F}}, {made.data(), {rows, 1, P}});
-    std::fill(has.begin(), has.end(), 1);
-  } else {
-    const int64_t T = p.seq_len, stride = s.stride, windows = m_engine->window_count(rows, stride);
-    for (int64_t first = 0; first < windows; first += m_batch) {
-      const int64_t count = std::min(m_batch, windows - first);
-      const WindowOutputs o = m_engine->run_windows(xf.data(), rows, stride, first, count);
-      for (int64_t w = 0; w < count; ++w) {
-        const int64_t r = (first + w) * stride + T - 1;
-        std::copy_n(o.prediction.data + w * P, P, made.data() + r * P);
-        has[static_cast<std::size_t>(r)] = 1;
-      }
-    }
-  }
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t k = 0; has[static_cast<std::size_t>(r)] && k < P; ++k)
-      if (!std::isfinite(made[static_cast<std::size_t>(r * P + k)])) throw_non_finite(m_model->source(), r);
-  auto made_after = [&](int64_t r) -> const float* { return has[static_cast<std::size_t>(r)] ? made.data() + r * P : nullptr; };
-  auto target = [&](int64_t r, int64_t j) { return x[static_cast<std::size_t>(r * F + p.targets[static_cast<std::size_t>(j)])]; };
+  // The last L + 1 predictions, by the row they were made after (slot q % (L + 1)): lstm_ad needs
+  // the forecasts made after rows r-1 ... r-L to score row r, the other methods the one after r-1.
+  const int64_t slots = L + 1;
+  std::vector<float> ring(static_cast<std::size_t>(slots * P));
+  std::vector<int64_t> ring_row(static_cast<std::size_t>(slots), -1);
+  auto made_after = [&](int64_t q) -> const float* {
+    if (q < 0) return nullptr;
+    const auto slot = static_cast<std::size_t>(q % slots);
+    return ring_row[slot] == q ? ring.data() + static_cast<int64_t>(slot) * P : nullptr;
+  };
+  auto target = [&](int64_t r, int64_t j) {
+    const int64_t f = p.targets[static_cast<std::size_t>(j)];
+    return normalize_value(norm, static_cast<double>(raw[r * F + f]), f);
+  };
   std::vector<double> e(static_cast<std::size_t>(d * L)), logvar(static_cast<std::size_t>(d)),
       contrib(static_cast<std::size_t>(d)), terms(static_cast<std::size_t>(d * L)), work(static_cast<std::size_t>(2 * d * L));
-  for (int64_t r = 1; r < rows; ++r) {
+
+  // Scores row r once every prediction it needs exists (docs/scoring.md §2, §3).
+  auto score_row = [&](int64_t r) {
     double score;
     if (s.method == Method::LstmAd) {
       // u[j*L + h] = x(r, target j) - the (h+1)-step-ahead prediction made after row r-1-h.
-      bool complete = r - L >= 0;
-      for (int64_t h = 0; complete && h < L; ++h) {
+      if (r - L < 0) return;
+      for (int64_t h = 0; h < L; ++h) {
         const float* pr = made_after(r - 1 - h);
-        if (!pr) {
-          complete = false;
-          break;
-        }
+        if (!pr) return;
         for (int64_t j = 0; j < d; ++j) e[static_cast<std::size_t>(j * L + h)] = target(r, j) - pr[(h * K) * d + j];
       }
-      if (!complete) continue;
-      const int64_t k = d * L;
-      const double quad = quadratic_terms(s, e.data(), k, terms.data(), work.data());
-      const double constant = 0.5 * (static_cast<double>(k) * kLog2Pi + s.log_det);
-      score = 0.5 * quad + constant;
-      for (int64_t j = 0; j < d; ++j) {
-        double c = constant / static_cast<double>(d);
-        for (int64_t h = 0; h < L; ++h) c += 0.5 * terms[static_cast<std::size_t>(j * L + h)];
-        contrib[static_cast<std::size_t>(j)] = c;
-      }
+      score = score_lstm_ad(s, e.data(), d, L, contrib.data(), terms.data(), work.data());
     } else {
       const float* pr = made_after(r - 1);  // one-step-ahead prediction (h = 0), as Telemanom
-      if (!pr) continue;
+      if (!pr) return;
       for (int64_t j = 0; j < d; ++j) {
         e[static_cast<std::size_t>(j)] = target(r, j) - pr[j];
         if (K == 2) logvar[static_cast<std::size_t>(j)] = pr[d + j];
       }
-      score = elementwise_score(s, e.data(), logvar.data(), d, contrib.data(), work.data());
+      score = score_error_vector(s, e.data(), logvar.data(), d, contrib.data(), work.data());
     }
-    out.scores[static_cast<std::size_t>(r)] = score;
-    std::copy_n(contrib.data(), d, out.contributions.data() + r * d);
+    scores[r] = score;
+    std::copy_n(contrib.data(), d, contributions + r * d);
+  };
+
+  // A prediction made after row q arrives (in increasing q): keep it, then score row q + 1.
+  auto on_prediction = [&](int64_t q, const float* pred) {
+    for (int64_t k = 0; k < P; ++k)
+      if (!std::isfinite(pred[k])) throw_non_finite(m_model->source(), q);
+    const auto slot = static_cast<std::size_t>(q % slots);
+    std::copy_n(pred, P, ring.data() + static_cast<int64_t>(slot) * P);
+    ring_row[slot] = q;
+    ++m_spread.windows;
+    if (q + 1 >= rows) return;
+    for (int64_t j = 0; j < d; ++j) {
+      const double last = target(q, j), next = target(q + 1, j);
+      m_spread.output[static_cast<std::size_t>(j)].add(pred[j]);
+      m_spread.input[static_cast<std::size_t>(j)].add(next);
+      m_spread.echo.add(std::abs(static_cast<double>(pred[j]) - last));
+      m_spread.step.add(std::abs(next - last));
+    }
+    score_row(q + 1);
+  };
+
+  if (p.state == PredictionConfig::State::Stateful) {
+    // Chunks of kStatefulChunk rows, the recurrent state carried between them (engine.h:
+    // feeding a series in chunks gives the same predictions as one call).
+    const std::array<int64_t, 3> state{p.num_layers, 1, p.hidden_size};
+    std::vector<float> h(static_cast<std::size_t>(p.num_layers * p.hidden_size), 0.0f), c(h.size(), 0.0f);
+    const bool lstm = p.cell == CellType::Lstm;
+    const int64_t chunk = std::min(rows, kStatefulChunk);
+    std::vector<float> made(static_cast<std::size_t>(chunk * P));
+    for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+      const int64_t n = std::min(chunk, rows - r0);
+      m_engine->predict_stateful({xf + r0 * F, {n, 1, F}}, {made.data(), {n, 1, P}}, {h.data(), state},
+                                 lstm ? Tensor3{c.data(), state} : Tensor3{});
+      for (int64_t i = 0; i < n; ++i) on_prediction(r0 + i, made.data() + i * P);
+      report(r0 + n);
+    }
+  } else {
+    const int64_t T = p.seq_len, stride = s.stride, windows = m_engine->window_count(rows, stride);
+    for (int64_t first = 0; first < windows; first += m_batch) {
+      const int64_t count = std::min(m_batch, windows - first);
+      const WindowOutputs o = m_engine->run_windows(xf, rows, stride, first, count);
+      for (int64_t w = 0; w < count; ++w) on_prediction((first + w) * stride + T - 1, o.prediction.data + w * P);
+      report(std::min(rows, (first + count - 1) * stride + T + 1));
+    }
+    report(rows);
   }
 }
 

@@ -477,6 +477,57 @@ SpotStep Spot::step(double x) {
   return r;
 }
 
+SpotSnapshot Spot::snapshot() const {
+  SpotSnapshot s;
+  s.calibrated = m_calibrated;
+  for (int k = 0; k < 2; ++k) {
+    s.tail[k] = m_tail[k].state;
+    s.t[k] = m_tail[k].t;
+    s.z[k] = m_tail[k].z;
+    s.ring[k] = m_tail[k].ring;
+    s.ring_next[k] = m_tail[k].ring_next;
+  }
+  s.window = m_window;
+  s.window_next = m_window_next;
+  s.steps = m_steps;
+  return s;
+}
+
+void Spot::restore(const SpotSnapshot& s) {
+  auto bad = [](const std::string& what) { throw Error("SPOT restore: " + what); };
+  if (s.calibrated) {
+    for (int k = 0; k < 2; ++k) {
+      const std::string tail = k == 0 ? "upper" : "lower";
+      const bool watched = k == 0 ? m_params.tails != SpotTails::Lower : m_params.tails != SpotTails::Upper;
+      if (s.tail[k].active != watched) bad(tail + " tail: active does not match the params' tails");
+      if (!watched) continue;
+      if (s.ring[k].size() != m_params.max_excess) bad(tail + " tail: ring holds " + std::to_string(s.ring[k].size()) +
+                                                       " values, max_excess is " + std::to_string(m_params.max_excess));
+      if (s.ring_next[k] >= s.ring[k].size() || s.tail[k].peaks_held > s.ring[k].size())
+        bad(tail + " tail: ring slot or peaks_held out of range");
+      if (!std::isfinite(s.t[k]) || !std::isfinite(s.z[k])) bad(tail + " tail: t or z not finite");
+      for (double v : s.ring[k])
+        if (!(v >= 0.0) || !std::isfinite(v)) bad(tail + " tail: an excess is negative or not finite");
+    }
+    if (s.window.size() != m_params.depth) bad("window holds " + std::to_string(s.window.size()) + " values, depth is " +
+                                               std::to_string(m_params.depth));
+    if (!s.window.empty() && s.window_next >= s.window.size()) bad("window slot out of range");
+    for (double v : s.window)
+      if (!std::isfinite(v)) bad("a window value is not finite");
+  }
+  m_calibrated = s.calibrated;
+  for (int k = 0; k < 2; ++k) {
+    m_tail[k].state = s.tail[k];
+    m_tail[k].t = s.t[k];
+    m_tail[k].z = s.z[k];
+    m_tail[k].ring = s.ring[k];
+    m_tail[k].ring_next = s.ring_next[k];
+  }
+  m_window = s.window;
+  m_window_next = s.window_next;
+  m_steps = s.steps;
+}
+
 SpotRun run_spot(std::span<const double> series, std::size_t n_calibration, const SpotParams& params) {
   if (n_calibration > series.size()) {
     throw Error("SPOT: n_calibration = " + std::to_string(n_calibration) + " exceeds the series length " +

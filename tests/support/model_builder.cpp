@@ -56,11 +56,14 @@ std::string rnn_config_json(const RnnConfig& c) {
   return j.dump();
 }
 
-WeightMap random_rnn_weights(const RnnConfig& config, std::uint32_t seed, float scale) {
+namespace {
+
+/// Uniform(-scale, scale) values for every tensor of `shapes`, drawn in order.
+WeightMap random_weights(const TensorShapes& shapes, std::uint32_t seed, float scale) {
   std::mt19937 gen(seed);
   std::uniform_real_distribution<float> dist(-scale, scale);
   WeightMap w;
-  for (const auto& [name, shape] : expected_rnn_tensors(config)) {
+  for (const auto& [name, shape] : shapes) {
     std::size_t n = 1;
     for (auto d : shape) n *= static_cast<std::size_t>(d);
     auto& v = w[name];
@@ -68,6 +71,16 @@ WeightMap random_rnn_weights(const RnnConfig& config, std::uint32_t seed, float 
     for (auto& x : v) x = dist(gen);
   }
   return w;
+}
+
+}  // namespace
+
+WeightMap random_rnn_weights(const RnnConfig& config, std::uint32_t seed, float scale) {
+  return random_weights(expected_rnn_tensors(config), seed, scale);
+}
+
+WeightMap random_model_weights(const std::string& config_json, std::uint32_t seed, float scale) {
+  return random_weights(expected_weight_tensors(parse_model_config(config_json, "test-config")), seed, scale);
 }
 
 std::vector<unsigned char> build_rnn_model(const RnnConfig& config, const WeightMap& weights) {
@@ -92,6 +105,23 @@ std::vector<unsigned char> build_model(const std::string& config_json, const Wei
     }
   }
   return build_safetensors(tensors, {{"rnnad.config", config_json}});
+}
+
+std::vector<unsigned char> constant_model_file(const std::vector<float>& bias, const std::string& extras,
+                                               const std::map<std::string, std::vector<double>>& statistics) {
+  const std::string features = std::to_string(bias.size());
+  const std::string config = R"({"format_version": 1, "kind": "reconstruction", "model": {"cell": "LSTM", "input_size": )" +
+                             features + R"(, "hidden_size": 4, "num_layers": 1, "decode": "reverse", "seq_len": 5})" +
+                             extras + "}";
+  WeightMap w;
+  w["output.bias"] = bias;
+  w["encoder.weight_ih_l0"] = std::vector<float>(16 * bias.size(), 0.3f);  // non-zero: the state moves
+  return build_model(config, w, statistics);
+}
+
+std::shared_ptr<const Model> constant_model(const std::vector<float>& bias, const std::string& extras,
+                                            const std::map<std::string, std::vector<double>>& statistics) {
+  return Model::parse(constant_model_file(bias, extras, statistics), "constant-model");
 }
 
 std::shared_ptr<const Model> make_rnn_model(const RnnConfig& config, const WeightMap& weights,

@@ -37,6 +37,10 @@ using WeightMap = std::map<std::string, std::vector<float>>;
 /// Uniform(-scale, scale) weights for every tensor `config` needs (deterministic in `seed`).
 WeightMap random_rnn_weights(const RnnConfig& config, std::uint32_t seed, float scale);
 
+/// Uniform(-scale, scale) F32 weights for every weight tensor of a model of any kind, from its
+/// `rnnad.config` JSON text (deterministic in `seed`; no scoring statistics).
+WeightMap random_model_weights(const std::string& config_json, std::uint32_t seed, float scale);
+
 /// A kind-"rnn" model file holding `weights` (must match expected_rnn_tensors(config)).
 std::vector<unsigned char> build_rnn_model(const RnnConfig& config, const WeightMap& weights);
 
@@ -46,6 +50,18 @@ std::vector<unsigned char> build_rnn_model(const RnnConfig& config, const Weight
 std::vector<unsigned char> build_model(const std::string& config_json, const WeightMap& weights,
                                        const std::map<std::string, std::vector<double>>& statistics = {},
                                        float fill = 0.0f);
+
+/// Field case F29: a reconstruction model (LSTM encoder and decoder, hidden 4, window 5, reverse
+/// decoding) whose output layer has weight 0 and bias `bias` [F], so it reconstructs every row as
+/// `bias` whatever the window; `extras` is appended to its config object (e.g.
+/// `, "scoring": {"method": "absolute"}`). The encoder's input weights are non-zero, so the
+/// state moves. Returns the model file's bytes.
+std::vector<unsigned char> constant_model_file(const std::vector<float>& bias, const std::string& extras,
+                                               const std::map<std::string, std::vector<double>>& statistics = {});
+
+/// constant_model_file(...) parsed into a Model named "constant-model".
+std::shared_ptr<const Model> constant_model(const std::vector<float>& bias, const std::string& extras,
+                                            const std::map<std::string, std::vector<double>>& statistics = {});
 
 /// Parses build_rnn_model(...) into a Model.
 std::shared_ptr<const Model> make_rnn_model(const RnnConfig& config, const WeightMap& weights,

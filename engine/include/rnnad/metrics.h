@@ -19,6 +19,8 @@
 #include <span>
 #include <vector>
 
+#include "rnnad/labels.h"
+
 namespace rnnad {
 
 /// Point-wise counts and rates. precision = TP/(TP+FP), recall = TP/(TP+FN),
@@ -39,6 +41,15 @@ Prf prf_from_counts(int64_t tp, int64_t fp, int64_t fn, int64_t tn);
 /// Point-wise precision/recall/F1 of `predictions` against `labels` (both [rows]).
 /// Throws ShapeError when the lengths differ.
 Prf point_prf(std::span<const uint8_t> predictions, std::span<const uint8_t> labels);
+
+/// Event-wise precision/recall/F1 as Telemanom counts detected sequences (Hundman et al., KDD
+/// 2018, Detector.evaluate_sequences; ../shared/docs/algorithms.md §1.11): a predicted event that
+/// overlaps labelled segments marks the FIRST of them as detected (the reference's rule; a second
+/// event on the same segment adds nothing), an event that overlaps none is a false positive.
+/// tp = segments detected, fp = events overlapping no segment, fn = segments not detected,
+/// tn = 0; precision = tp/(tp+fp), recall = tp/(tp+fn), 0/0 = 0. `events`, `segments`:
+/// inclusive row ranges, each sorted by first row. O(events + segments).
+Prf event_prf(std::span<const RowRange> events, std::span<const RowRange> segments);
 
 /// Flags [rows]: 1 where scores[i] >= threshold (NaN never). Any threshold, ±infinity included.
 std::vector<uint8_t> flags_at_threshold(std::span<const double> scores, double threshold);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,25 @@ struct ScoringConfig {
   std::vector<double> precision;  ///< F64 tensor scoring.precision [k, k], row-major
 };
 
+/// Threshold methods (docs/thresholds.md): a static value, Telemanom's nonparametric dynamic
+/// threshold (NDT), SPOT and DSPOT (extreme-value theory, on the scores).
+enum class ThresholdMethod { Static, Ndt, Spot, Dspot };
+
+/// "static", "ndt", "spot" or "dspot".
+const char* threshold_method_name(ThresholdMethod method);
+
+/// The default threshold settings a model file carries (`threshold` config object, written by
+/// train.py; docs/model_format.md §5). Every member but `method` is optional: what is absent
+/// falls back to rnnad's defaults (docs/cli.md, "Thresholds").
+struct ThresholdDefaults {
+  ThresholdMethod method = ThresholdMethod::Static;
+  std::optional<double> value;         ///< static threshold, score units (finite)
+  std::string calibration;             ///< how `value` was chosen (free text, e.g. "max_f1_injected")
+  std::optional<double> spot_q;        ///< SPOT/DSPOT risk q, in (0, 1 - level)
+  std::optional<double> spot_level;    ///< SPOT/DSPOT initial-threshold level, in [0, 1)
+  std::optional<int64_t> spot_depth;   ///< DSPOT drift window (>= 1)
+};
+
 /// The parsed `rnnad.config` of a model file. Only the member of the file's kind is meaningful.
 struct ModelConfig {
   int format_version = kModelFormatVersion;
@@ -122,7 +142,7 @@ struct ModelConfig {
   NormalizationConfig normalization;    ///< optional; method None when absent
   ScoringConfig scoring;                ///< optional; defaults when absent
   bool has_scoring = false;             ///< the file has a `scoring` object
-  std::string threshold_json;           ///< the file's `threshold` object as JSON text ("" if absent)
+  std::optional<ThresholdDefaults> threshold;  ///< the file's `threshold` object, when present
   /// Window length the model was built for (0 for kinds without one: rnn, stateful prediction).
   int64_t seq_len() const;
   /// Features per input row (input_size of the first recurrent module).

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "rnnad/engine.h"
@@ -21,15 +23,54 @@ struct SeriesScores {
   std::vector<double> contributions;         ///< [rows, F'] row-major; each row sums to its score
 };
 
+/// Count, mean and population spread of a stream of values (Welford's update, float64).
+struct RunningStats {
+  int64_t count = 0;
+  double mean = 0.0;
+  double m2 = 0.0;  ///< sum of squared deviations from the mean
+  /// Adds one value.
+  void add(double v) {
+    ++count;
+    const double d = v - mean;
+    mean += d / static_cast<double>(count);
+    m2 += d * (v - mean);
+  }
+  /// Adds the values `other` counted (Chan et al.'s pairwise combination).
+  void merge(const RunningStats& other);
+  /// Population standard deviation (0 for fewer than 2 values).
+  double stddev() const;
+};
+
+/// How much a model's outputs move compared with its inputs, for field case F29 (a constant
+/// reconstruction, a forecaster echoing its last input): all in normalised units, per scored
+/// feature f' (feature_index order). Accumulated by Scorer over every window it runs.
+struct OutputSpread {
+  int64_t windows = 0;               ///< windows (reconstruction, windowed prediction) or predictions (stateful) run
+  std::vector<RunningStats> output;  ///< [F'] the model's outputs: reconstructed values at every step of
+                                     ///< every window, or the one-step-ahead predicted means
+  std::vector<RunningStats> input;   ///< [F'] the input values those outputs are compared with
+  /// Prediction kind only (count 0 otherwise): |prediction(r+1) − x(r)|, the distance of each
+  /// one-step-ahead forecast from the last input it saw, and |x(r+1) − x(r)|, the series' own step.
+  RunningStats echo, step;
+  /// Adds another spread of the same model (e.g. of another segment).
+  void merge(const OutputSpread& other);
+};
+
 /// Applies a model's normalisation (docs/scoring.md §1) to raw rows: raw [rows, F] -> x [rows, F],
 /// float64, x = (raw - center) / scale with the stored statistics (never refitted, never clipped).
 /// Throws FormatError naming the row and column of a NaN or infinite raw value.
 std::vector<double> normalize_rows(const NormalizationConfig& norm, const double* raw, int64_t rows, int64_t features);
 
 /// Scores a whole series with a model's `scoring` settings. Builds its own Engine (on `device`,
-/// windows batched `batch` at a time); memory is O(rows x F') plus the engine's buffers. Not thread-safe.
+/// windows batched `batch` at a time). Memory: the engine's buffers, the normalised series as
+/// float [rows, F] and the results [rows] + [rows, F'] (the rows are streamed through the model:
+/// overlapping windows are pooled in place and a forecaster keeps only its last `horizon`
+/// predictions), i.e. O(rows × F), independent of seq_len and horizon. Not thread-safe.
 class Scorer {
  public:
+  /// Called after each batch of windows with the rows of the current call that are done.
+  using Progress = std::function<void(int64_t rows_done)>;
+
   /// Throws UnsupportedError when the model has no window/prediction to score (kind rnn) or the
   /// scoring method does not fit the kind (e.g. gaussian_nll on a point forecaster), ShapeError
   /// for batch < 1; what Engine's constructor throws for `device`.
@@ -37,20 +78,46 @@ class Scorer {
   ~Scorer();
 
   /// raw: [rows, input_size] row-major in the CSV's units. Throws ShapeError when the series is
-  /// shorter than one window (F10), FormatError for non-finite values.
+  /// shorter than one window (F10), FormatError for non-finite values (naming row and column),
+  /// Error when a model output is not finite (naming the row).
   SeriesScores score(const double* raw, int64_t rows);
+  /// Same for float rows (a Series' values), with no float64 copy of the input.
+  SeriesScores score(const float* raw, int64_t rows);
+  /// Same, written into the caller's buffers: scores [rows], contributions [rows, features()]
+  /// (row-major); both are overwritten (NaN where there is no score). Throws ShapeError for
+  /// buffers of the wrong size, and what score() throws.
+  void score_into(const float* raw, int64_t rows, std::span<double> scores, std::span<double> contributions);
+
+  /// F': the number of contribution columns (input_size, or the forecaster's targets).
+  int64_t features() const { return static_cast<int64_t>(m_feature_index.size()); }
+  /// [F']: the input column of each contribution column.
+  const std::vector<int64_t>& feature_index() const { return m_feature_index; }
+  /// The spread of the model's outputs over every call since construction (F29 diagnostics).
+  const OutputSpread& output_spread() const { return m_spread; }
+  /// Sets (or clears, with an empty function) the progress callback of later calls.
+  void set_progress(Progress progress) { m_progress = std::move(progress); }
 
   const Model& model() const { return *m_model; }
   Engine& engine() { return *m_engine; }
 
  private:
-  void score_windows_reconstruction(const std::vector<double>& x, const std::vector<float>& xf, int64_t rows,
-                                    SeriesScores& out);
-  void score_prediction(const std::vector<double>& x, const std::vector<float>& xf, int64_t rows, SeriesScores& out);
+  // Raw = double or float (the caller's rows); instantiated in scoring.cpp only.
+  template <class Raw>
+  void score_impl(const Raw* raw, int64_t rows, double* scores, double* contributions);
+  template <class Raw>
+  void score_windows_reconstruction(const Raw* raw, const float* xf, int64_t rows, double* scores, double* contributions);
+  template <class Raw>
+  void score_prediction(const Raw* raw, const float* xf, int64_t rows, double* scores, double* contributions);
+  void report(int64_t rows_done) const {
+    if (m_progress) m_progress(rows_done);
+  }
 
   std::shared_ptr<const Model> m_model;
   std::unique_ptr<Engine> m_engine;
   int64_t m_batch;
+  std::vector<int64_t> m_feature_index;
+  OutputSpread m_spread;
+  Progress m_progress;
 };
 
 }  // namespace rnnad

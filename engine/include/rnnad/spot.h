@@ -123,6 +123,23 @@ struct SpotStep {
   bool fallback = false;   ///< some watched tail is in fallback mode
 };
 
+/// Everything a calibrated `Spot` holds between steps, for checkpoints (rnnad/stream_pool.h):
+/// restoring it into a `Spot` with the same params continues the stream bit for bit.
+/// Per tail k (0 upper, 1 lower): the public state, t and z in internal coordinates
+/// (sign · (x − M)), the excess ring (max_excess values, or empty for a tail not watched) and
+/// its next slot; the DSPOT window (depth values, ring) and its oldest slot; steps taken.
+struct SpotSnapshot {
+  bool calibrated = false;
+  SpotTailState tail[2];
+  double t[2] = {0.0, 0.0};
+  double z[2] = {0.0, 0.0};
+  std::vector<double> ring[2];
+  std::size_t ring_next[2] = {0, 0};
+  std::vector<double> window;
+  std::size_t window_next = 0;
+  std::size_t steps = 0;
+};
+
 /// Streaming SPOT/DSPOT detector. Calibrate once, then `step` per value. `step` allocates
 /// nothing (buffers are sized in `calibrate`); an excess costs a refit (about 40–70 passes over
 /// the peaks held), any other value O(depth). One object per stream; not thread-safe.
@@ -144,6 +161,13 @@ class Spot {
   /// otherwise n grows, an excess (x − t >= 0, inclusive, as libspot) is stored and the tail
   /// refitted, and DSPOT's window slides. Throws rnnad::Error if not calibrated or x is not finite.
   SpotStep step(double x);
+
+  /// A copy of the whole state (allocates the rings' copies).
+  SpotSnapshot snapshot() const;
+  /// Replaces the whole state with `s` (from snapshot() of a Spot with the same params). Throws
+  /// rnnad::Error naming the field when the sizes do not fit the params (ring not max_excess
+  /// values, window not depth values, a slot or peaks_held out of range) or a value is not finite.
+  void restore(const SpotSnapshot& s);
 
   bool calibrated() const { return m_calibrated; }
   const SpotParams& params() const { return m_params; }
