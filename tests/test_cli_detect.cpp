@@ -188,6 +188,22 @@ TEST_CASE("detect: a failure leaves no output behind, and an old output untouche
   const Run d = run_cli({"detect", "-m", model, "-i", (dir / "good.csv").string(), "-o", (dir / "no" / "out.csv").string()});
   CHECK(d.code == 3);
   CHECK(d.err.find((dir / "no" / "out.csv").string() + ": cannot create a temporary file") != std::string::npos);
+  // Outputs that would destroy data are refused before anything runs (found by the newcomer check):
+  // the input itself, the events JSON onto the per-row CSV, an existing directory.
+  const std::string good_before = slurp(dir / "good.csv");
+  const Run same_input = run_cli({"detect", "-m", model, "-i", (dir / "good.csv").string(), "-o",
+                                  (dir / "." / "good.csv").string()});
+  CHECK(same_input.code == 3);
+  CHECK(same_input.err.find("is also an input of this run") != std::string::npos);
+  CHECK(slurp(dir / "good.csv") == good_before);
+  const Run same_outputs = run_cli({"detect", "-m", model, "-i", (dir / "good.csv").string(), "-o",
+                                    (dir / "same.csv").string(), "--events", (dir / "same.csv").string()});
+  CHECK(same_outputs.code == 3);
+  CHECK(same_outputs.err.find("would be the same file") != std::string::npos);
+  const Run to_dir = run_cli({"detect", "-m", model, "-i", (dir / "good.csv").string(), "-o", dir.string()});
+  CHECK(to_dir.code == 3);
+  CHECK(to_dir.err.find("is a directory") != std::string::npos);
+  CHECK(listing(dir) == std::vector<std::string>{"bad.csv", "good.csv", "labels.txt", "out.csv"});
   // The same run with a good output writes both files.
   const Run ok = run_cli({"detect", "-m", model, "-i", (dir / "good.csv").string(), "-o", (dir / "out.csv").string()});
   CHECK(ok.code == 0);
