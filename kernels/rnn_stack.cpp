@@ -25,16 +25,6 @@ DeviceBuffer upload_transposed(const float* w, int64_t rows, int64_t cols) {
   return upload(t.data(), t.size());
 }
 
-PersistentCell persistent_cell(CellType c) {
-  switch (c) {
-    case CellType::Lstm: return PersistentCell::Lstm;
-    case CellType::Gru: return PersistentCell::Gru;
-    case CellType::RnnTanh: return PersistentCell::RnnTanh;
-    case CellType::RnnRelu: return PersistentCell::RnnRelu;
-  }
-  return PersistentCell::Lstm;
-}
-
 }  // namespace
 
 const char* strategy_name(Strategy s) {
@@ -159,46 +149,29 @@ void RnnStack::run_direction(int64_t l, int64_t d, int64_t T, int64_t B, const f
       const int64_t t = reverse ? t0 + n - 1 - step : t0 + step;
       float* h_out = out + t * B * ld_out + d * H;
       const float* gx = m_gx.data() + (t - t0) * B * G;
-      if (lstm) {
-        LstmCellStepArgs a;
+      // The fields every step kernel's arguments share.
+      auto step_args = [&](auto a) {
         a.gx = gx;
         a.w_hh_t = w.w_hh_t.data();
         a.b_ih = w.b_ih.data();
         a.b_hh = w.b_hh.data();
         a.h_prev = h_prev;
-        a.c_prev = m_c.data();
         a.h_out = h_out;
-        a.c_out = m_c.data();
         a.batch = static_cast<int>(B);
         a.hidden = static_cast<int>(H);
         a.ld_h_prev = static_cast<int>(ld_prev);
         a.ld_h_out = static_cast<int>(ld_out);
+        return a;
+      };
+      if (lstm) {
+        LstmCellStepArgs a = step_args(LstmCellStepArgs{});
+        a.c_prev = m_c.data();
+        a.c_out = m_c.data();
         lstm_cell_step(a, m_ctx.stream());
       } else if (m_dims.cell == CellType::Gru) {
-        GruCellStepArgs a;
-        a.gx = gx;
-        a.w_hh_t = w.w_hh_t.data();
-        a.b_ih = w.b_ih.data();
-        a.b_hh = w.b_hh.data();
-        a.h_prev = h_prev;
-        a.h_out = h_out;
-        a.batch = static_cast<int>(B);
-        a.hidden = static_cast<int>(H);
-        a.ld_h_prev = static_cast<int>(ld_prev);
-        a.ld_h_out = static_cast<int>(ld_out);
-        gru_cell_step(a, m_ctx.stream());
+        gru_cell_step(step_args(GruCellStepArgs{}), m_ctx.stream());
       } else {
-        RnnCellStepArgs a;
-        a.gx = gx;
-        a.w_hh_t = w.w_hh_t.data();
-        a.b_ih = w.b_ih.data();
-        a.b_hh = w.b_hh.data();
-        a.h_prev = h_prev;
-        a.h_out = h_out;
-        a.batch = static_cast<int>(B);
-        a.hidden = static_cast<int>(H);
-        a.ld_h_prev = static_cast<int>(ld_prev);
-        a.ld_h_out = static_cast<int>(ld_out);
+        RnnCellStepArgs a = step_args(RnnCellStepArgs{});
         a.relu = m_dims.cell == CellType::RnnRelu;
         rnn_cell_step(a, m_ctx.stream());
       }

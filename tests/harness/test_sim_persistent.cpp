@@ -18,16 +18,6 @@ using rnnad::test::GuardedBuffer;
 
 namespace {
 
-cuda::PersistentCell to_cell(CellType c) {
-  switch (c) {
-    case CellType::Lstm: return cuda::PersistentCell::Lstm;
-    case CellType::Gru: return cuda::PersistentCell::Gru;
-    case CellType::RnnTanh: return cuda::PersistentCell::RnnTanh;
-    case CellType::RnnRelu: return cuda::PersistentCell::RnnRelu;
-  }
-  return cuda::PersistentCell::Lstm;
-}
-
 GuardedBuffer guarded(const std::vector<float>& v) {
   GuardedBuffer b(v.size());
   if (!v.empty()) std::memcpy(b.data(), v.data(), v.size() * sizeof(float));
@@ -80,7 +70,7 @@ void check_case(const CellCase& c, bool reverse) {
     a.seq_len = c.seq_len;
     a.batch = c.batch;
     a.hidden = c.hidden;
-    a.cell = to_cell(c.cell);
+    a.cell = cuda::persistent_cell(c.cell);
     a.reverse = reverse;
     cuda::check_persistent_rnn_args(a, 227 * 1024);
     const cuda::PersistentGeometry geo = cuda::persistent_geometry(a);

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 
+#include "rnnad/cell_type.h"
 #include "rnnad/error.h"
 
 struct CUstream_st;
@@ -44,6 +45,17 @@ struct PersistentRnnArgs {
   PersistentCell cell = PersistentCell::Lstm;
   bool reverse = false;
 };
+
+/// The persistent kernel's cell for a PyTorch cell type.
+inline PersistentCell persistent_cell(CellType c) {
+  switch (c) {
+    case CellType::Lstm: return PersistentCell::Lstm;
+    case CellType::Gru: return PersistentCell::Gru;
+    case CellType::RnnTanh: return PersistentCell::RnnTanh;
+    case CellType::RnnRelu: return PersistentCell::RnnRelu;
+  }
+  return PersistentCell::Lstm;
+}
 
 /// Gates per cell: 4, 3, 1.
 inline int persistent_gates(PersistentCell cell) {
