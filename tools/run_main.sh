@@ -25,13 +25,22 @@ nab=(--model models/nab_machine_temp.safetensors --input "$data/machine_temperat
 smd=(--model models/smd_machine-1-7.safetensors --input "$data/smd_machine-1-7_test_head2500.csv"
      --labels "$data/smd_machine-1-7_test_head2500_label.txt")
 
-# The four threshold methods on the same scores: the lines that compare them.
+# The four threshold methods on the same scores: the lines that compare them. Notes (input policy,
+# ignored options) are filtered out; errors and warnings reach stderr, and a method that fails
+# makes the script fail after the others have run.
+failed=0
 methods() {
+  local m log
+  log=$(mktemp)
   for m in static ndt spot dspot; do
     echo "  --threshold $m:"
-    "$rnnad" detect "$@" --threshold "$m" --device cpu --max-events 0 2>/dev/null |
-      grep -E '^(threshold|flagged|point|adjusted|events|NAB score):' | sed 's/^/    /'
+    if "$rnnad" detect "$@" --threshold "$m" --device cpu --max-events 0 2>"$log" |
+         grep -E '^(threshold|flagged|point|adjusted|events|NAB score):' | sed 's/^/    /'; then :; else
+      failed=1
+    fi
+    { grep -v '^rnnad: note: ' "$log" || true; } | sed 's/^/    /' >&2
   done
+  rm -f "$log"
 }
 
 echo
@@ -57,3 +66,7 @@ echo "== Threshold methods, SMD"
 methods "${smd[@]}"
 echo
 echo "Outputs (per-row CSV, events JSON): $out"
+if [ "$failed" -ne 0 ]; then
+  echo "A threshold method failed (its error is above)." >&2
+  exit 1
+fi

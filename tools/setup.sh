@@ -4,7 +4,7 @@
 # uses /usr/local/cuda/bin/nvcc when it exists and builds the CPU path alone otherwise.
 set -euo pipefail
 packages=(cmake g++ make libeigen3-dev nlohmann-json3-dev catch2 libcli11-dev libcsv-dev
-          python3-torch python3-numpy libopenblas0-pthread libdnnl-dev)
+          python3-torch python3-numpy libopenblas0-pthread libdnnl-dev python3-matplotlib python3-sklearn)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

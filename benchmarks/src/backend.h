@@ -99,7 +99,7 @@ class Backend {
 
 /// Settings the backends are made with (rnnad_bench's options).
 struct BackendOptions {
-  int threads = 1;  ///< threads of the multi-threaded CPU peers (oneDNN's OpenMP threads)
+  int threads = 1;  ///< CPU threads per call: rnnad-cpu's EngineOptions::threads, oneDNN's OpenMP threads
 };
 
 /// Every backend this binary has, in report order. The extension point for new backends.

@@ -11,11 +11,11 @@ namespace {
 
 class RnnadInstance final : public Instance {
  public:
-  RnnadInstance(const Workload& w, Device device, CudaKernels kernels)
+  RnnadInstance(const Workload& w, Device device, CudaKernels kernels, int threads)
       : m_w(w),
         m_io(w),
-        m_engine(w.model,
-                 EngineOptions{.device = device, .max_batch = w.B, .max_seq_len = w.T, .cuda_kernels = kernels}) {}
+        m_engine(w.model, EngineOptions{.device = device, .max_batch = w.B, .max_seq_len = w.T, .cuda_kernels = kernels,
+                                        .threads = threads}) {}
 
   void run() override {
     m_io.next_call();
@@ -53,7 +53,8 @@ class RnnadInstance final : public Instance {
 
 class RnnadBackend final : public Backend {
  public:
-  RnnadBackend(Device device, CudaKernels kernels) : m_device(device), m_kernels(kernels) {}
+  RnnadBackend(Device device, CudaKernels kernels, int threads)
+      : m_device(device), m_kernels(kernels), m_threads(device == Device::Cuda ? 1 : threads) {}
   std::string name() const override {
     if (m_device != Device::Cuda) return "rnnad-cpu";
     return m_kernels == CudaKernels::Step         ? "rnnad-cuda-step"
@@ -62,11 +63,12 @@ class RnnadBackend final : public Backend {
   }
   bool by_default() const override { return m_kernels == CudaKernels::Auto; }
   DeviceClass device_class() const override { return m_device == Device::Cuda ? DeviceClass::Gpu : DeviceClass::Cpu; }
+  int threads() const override { return m_threads; }
 
   Probe probe() override {
     try {  // a tiny LSTM: the engine says what it runs on, or why it cannot
       const Workload w = make_workload(Row{"probe", "quick", "", Mode::Forward, CellType::Lstm, 2, 4, 1, 3, 1, 0});
-      return {true, make_rnnad_instance(w, m_device, m_kernels)->notes()};
+      return {true, make_rnnad_instance(w, m_device, m_kernels, m_threads)->notes()};
     } catch (const std::exception& e) {
       return {false, e.what()};
     }
@@ -74,7 +76,7 @@ class RnnadBackend final : public Backend {
 
   std::unique_ptr<Instance> prepare(const Workload& w, const CheckFn&) override {
     try {
-      return make_rnnad_instance(w, m_device, m_kernels);
+      return make_rnnad_instance(w, m_device, m_kernels, m_threads);
     } catch (const std::exception& e) {  // any refusal at engine creation: unavailable for this row
       throw NotApplicable(std::string("backend unavailable: ") + e.what());
     }
@@ -83,16 +85,17 @@ class RnnadBackend final : public Backend {
  private:
   Device m_device;
   CudaKernels m_kernels;
+  int m_threads;
 };
 
 }  // namespace
 
-std::unique_ptr<Instance> make_rnnad_instance(const Workload& w, Device device, CudaKernels kernels) {
-  return std::make_unique<RnnadInstance>(w, device, kernels);
+std::unique_ptr<Instance> make_rnnad_instance(const Workload& w, Device device, CudaKernels kernels, int threads) {
+  return std::make_unique<RnnadInstance>(w, device, kernels, threads);
 }
 
-std::unique_ptr<Backend> make_rnnad_backend(Device device, CudaKernels kernels) {
-  return std::make_unique<RnnadBackend>(device, kernels);
+std::unique_ptr<Backend> make_rnnad_backend(Device device, CudaKernels kernels, int threads) {
+  return std::make_unique<RnnadBackend>(device, kernels, threads);
 }
 
 }  // namespace rnnad::bench

@@ -12,13 +12,14 @@
 
 namespace rnnad::bench {
 
-/// An rnnad::Engine on `device` (Cpu or Cuda) sized for `w` (max_batch = B, max_seq_len = T).
+/// An rnnad::Engine on `device` (Cpu or Cuda) sized for `w` (max_batch = B, max_seq_len = T), on
+/// `threads` CPU threads (EngineOptions::threads; the reference of every check uses 1).
 /// Throws whatever the Engine's constructor throws (UnsupportedError: no CUDA backend here).
 std::unique_ptr<Instance> make_rnnad_instance(const Workload& w, Device device,
-                                              CudaKernels kernels = CudaKernels::Auto);
+                                              CudaKernels kernels = CudaKernels::Auto, int threads = 1);
 
-/// The backend "rnnad-cpu" (Device::Cpu), "rnnad-cuda" (Device::Cuda, Auto), or with a forced
-/// strategy "rnnad-cuda-step" / "rnnad-cuda-persistent".
-std::unique_ptr<Backend> make_rnnad_backend(Device device, CudaKernels kernels = CudaKernels::Auto);
+/// The backend "rnnad-cpu" (Device::Cpu on `threads` threads), "rnnad-cuda" (Device::Cuda, Auto),
+/// or with a forced strategy "rnnad-cuda-step" / "rnnad-cuda-persistent".
+std::unique_ptr<Backend> make_rnnad_backend(Device device, CudaKernels kernels = CudaKernels::Auto, int threads = 1);
 
 }  // namespace rnnad::bench

@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1e-9, 1e6))
       ->capture_default_str();
   app.add_option("--deadline-s", cli.deadline_s, "Start no row after this many seconds (0: none)")->capture_default_str();
-  app.add_option("--threads", cli.threads, "Threads of the CPU peers (oneDNN's OpenMP threads); rnnad-cpu uses one")
+  app.add_option("--threads", cli.threads, "CPU threads per call: rnnad-cpu's EngineOptions::threads and oneDNN's OpenMP threads")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   app.add_option("--merge", cli.merge, "Merge results measured elsewhere (torch_bench.py's JSON) into the tables; repeatable");

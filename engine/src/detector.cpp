@@ -11,7 +11,9 @@
 namespace rnnad {
 
 Detector::Detector(std::shared_ptr<const Model> model, DetectorOptions options)
-    : m_model(model), m_options(std::move(options)), m_scorer(std::move(model), m_options.batch, m_options.device) {}
+    : m_model(model), m_options(std::move(options)), m_scorer(std::move(model), m_options.batch,
+               EngineOptions{.device = m_options.device, .device_index = m_options.device_index,
+                             .threads = m_options.threads}) {}
 
 Detector::~Detector() = default;
 

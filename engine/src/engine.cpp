@@ -4,8 +4,10 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <thread>
 #include <vector>
 
+#include "models/parallel_runner.h"
 #include "models/runner.h"
 #include "rnnad/error.h"
 
@@ -26,6 +28,8 @@ EngineOptions checked(const std::shared_ptr<const Model>& model, EngineOptions o
   if (o.max_batch < 1) throw ShapeError("EngineOptions::max_batch must be >= 1 (got " + std::to_string(o.max_batch) + ")");
   if (o.max_seq_len < 1)
     throw ShapeError("EngineOptions::max_seq_len must be >= 1 (got " + std::to_string(o.max_seq_len) + ")");
+  if (o.threads < 0) throw Error("EngineOptions::threads must be >= 0 (0 = all hardware threads; got " + std::to_string(o.threads) + ")");
+  if (o.threads == 0) o.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   if (o.device == Device::Cuda) {
     if (!cuda_built())
       throw UnsupportedError("device cuda requested, but this rnnad was built without CUDA (nvcc was not found at configure time)");
@@ -39,9 +43,9 @@ EngineOptions checked(const std::shared_ptr<const Model>& model, EngineOptions o
   return o;
 }
 
-std::string cpu_backend_name() {
+std::string cpu_backend_name(int threads) {
   return "cpu (Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
-         std::to_string(EIGEN_MINOR_VERSION) + ")";
+         std::to_string(EIGEN_MINOR_VERSION) + ", " + std::to_string(threads) + (threads == 1 ? " thread)" : " threads)");
 }
 
 // The runner for o.device (never Auto on return: `device` says which ran), its backend name, and
@@ -73,8 +77,9 @@ std::unique_ptr<detail::Runner> make_runner(const Model& model, const EngineOpti
   }
 #endif
   device = Device::Cpu;
-  backend = cpu_backend_name();
+  backend = cpu_backend_name(o.threads);
   if (o.device == Device::Auto) notice = "rnnad: device auto: running on the CPU (" + why_cpu + ")";
+  if (o.threads > 1) return detail::make_parallel_cpu_runner(model, o.max_batch, o.max_seq_len, o.threads);
   return detail::make_cpu_runner(model, o.max_batch, o.max_seq_len);
 }
 
@@ -138,6 +143,7 @@ Device Engine::device() const { return m_impl->device; }
 const std::string& Engine::notice() const { return m_impl->notice; }
 
 std::string Engine::backend_name() const { return m_impl->backend; }
+int Engine::last_call_threads() const { return m_impl->runner->last_call_threads(); }
 
 int64_t Engine::window_count(int64_t rows, int64_t stride) const {
   const ModelConfig& mc = m_impl->model->config();

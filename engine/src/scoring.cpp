@@ -77,7 +77,11 @@ std::vector<double> normalize_rows(const NormalizationConfig& norm, const double
   return x;
 }
 
-Scorer::Scorer(std::shared_ptr<const Model> model, int64_t batch, Device device) : m_model(std::move(model)), m_batch(batch) {
+Scorer::Scorer(std::shared_ptr<const Model> model, int64_t batch, Device device)
+    : Scorer(std::move(model), batch, EngineOptions{.device = device}) {}
+
+Scorer::Scorer(std::shared_ptr<const Model> model, int64_t batch, EngineOptions engine)
+    : m_model(std::move(model)), m_batch(batch) {
   if (batch < 1) throw ShapeError("Scorer: batch must be >= 1 (got " + std::to_string(batch) + ")");
   const ModelConfig& mc = m_model->config();
   const Method method = mc.scoring.method;
@@ -94,8 +98,9 @@ Scorer::Scorer(std::shared_ptr<const Model> model, int64_t batch, Device device)
   if (method == Method::LstmAd && mc.prediction.state == PredictionConfig::State::Windowed && mc.scoring.stride != 1)
     throw UnsupportedError(m_model->source() + ": scoring method lstm_ad with a windowed forecaster needs stride 1");
   const bool stateful = prediction && mc.prediction.state == PredictionConfig::State::Stateful;
-  m_engine = std::make_unique<Engine>(m_model, EngineOptions{device, 0, stateful ? 1 : batch,
-                                                             stateful ? kStatefulChunk : mc.seq_len()});
+  engine.max_batch = stateful ? 1 : batch;
+  engine.max_seq_len = stateful ? kStatefulChunk : mc.seq_len();
+  m_engine = std::make_unique<Engine>(m_model, engine);
   if (prediction) {
     m_feature_index = mc.prediction.targets;
   } else {

@@ -505,6 +505,10 @@ int64_t StreamPool::push_batch(std::span<const uint64_t> ids, std::span<const in
   int64_t accepted_count = 0;
   const std::size_t shards = m_impl->shards.size();
   for (std::size_t k = 0; k < shards; ++k) {
+    // A shard none of the samples belongs to is not locked: writers of other shards never wait.
+    bool mine = shards == 1 && n > 0;
+    for (std::size_t i = 0; i < n && !mine; ++i) mine = m_impl->shard_index(ids[i]) == k;
+    if (!mine) continue;
     Shard& sh = *m_impl->shards[k];
     const std::lock_guard lock(sh.mutex);
     for (std::size_t i = 0; i < n; ++i) {

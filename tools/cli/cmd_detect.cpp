@@ -14,6 +14,7 @@
 #include "detect_summary.h"
 #include "evaluation.h"
 #include "input_options.h"
+#include "option_checks.h"
 #include "progress.h"
 #include "rnnad/detector.h"
 #include "rnnad/device.h"
@@ -33,6 +34,7 @@ namespace fs = std::filesystem;
 struct DetectOptions {
   std::string model, input, labels, labels_key, output, events, device = "auto";
   int64_t batch = 256, merge_gap = 0, top_features = 3, max_events = 20;
+  int threads = 1;
   InputOptions in;
   ThresholdOptions threshold;
 };
@@ -79,6 +81,8 @@ std::vector<int64_t> file_rows(const std::vector<int64_t>& lines_read, const Ser
 
 int run_detect(const DetectOptions& o) {
   const auto started = std::chrono::steady_clock::now();
+  int device_index = 0;
+  const Device device = checked_device(o.device, &device_index);  // a missing GPU fails before the input is read
   auto model = Model::load(o.model);
   const ModelConfig& mc = model->config();
   ThresholdChoice threshold = resolve_threshold(o.threshold, mc);
@@ -98,6 +102,7 @@ int run_detect(const DetectOptions& o) {
   if (!o.labels.empty()) {
     const std::vector<int64_t> rows = binary_labels ? file_rows(lines_read, series) : std::vector<int64_t>{};
     labels = load_labels(o.labels, o.labels_key, o.input, series.rows(), series.timestamps, rows_read, rows);
+    for (const std::string& n : labels->notes) note(n);
   }
 
   // The outputs are created (under temporary names) before the model runs, so an output that
@@ -112,8 +117,10 @@ int run_detect(const DetectOptions& o) {
   }
 
   DetectorOptions d;
-  d.device = parse_device(o.device, &d.device_index);
+  d.device = device;
+  d.device_index = device_index;
   d.batch = o.batch;
+  d.threads = o.threads;
   d.threshold = threshold.settings;
   d.events.merge_gap = o.merge_gap;
   d.events.top_k = o.top_features;
@@ -139,8 +146,9 @@ int run_detect(const DetectOptions& o) {
     RunInfo info{o.input, o.model, backend, threshold.description, {}};
     info.notes = report.notes;
     info.notes.insert(info.notes.end(), fit.notes.begin(), fit.notes.end());
+    if (labels) info.notes.insert(info.notes.end(), labels->notes.begin(), labels->notes.end());
     info.notes.insert(info.notes.end(), result.diagnostics.begin(), result.diagnostics.end());
-    write_rows_csv(csv->stream(), series, result);
+    write_rows_csv(csv->stream(), series, result, report.filled);
     const std::string text =
         events_json(series, result, threshold.settings, info, labels ? &*labels : nullptr, evaluation ? &*evaluation : nullptr)
             .dump(2) + "\n";
@@ -186,8 +194,12 @@ Command add_detect(CLI::App& parent) {
   app->add_option("--output,-o", o->output, "Per-row CSV to write (and the events JSON beside it); default: summary only");
   app->add_option("--events", o->events, "Events JSON to write (default: OUTPUT with extension .events.json)")->needs(
       app->get_option("--output"));
-  app->add_option("--device,-d", o->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app->add_option("--device,-d", o->device, "auto, cpu, cuda or cuda:N")->check(device_choice())->capture_default_str();
   app->add_option("--batch", o->batch, "Windows per engine call")->check(CLI::Range(int64_t{1}, int64_t{1} << 20))->capture_default_str();
+  app->add_option("--threads", o->threads, "CPU threads per engine call (0 = all cores; scores are bit-identical for a "
+                                           "given count and agree within float32 rounding across counts)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
   app->add_option("--merge-gap", o->merge_gap, "Merge events separated by at most this many unflagged rows")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

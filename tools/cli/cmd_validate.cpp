@@ -5,6 +5,7 @@
 #include <string>
 
 #include "command.h"
+#include "option_checks.h"
 #include "rnnad/device.h"
 #include "rnnad/error.h"
 #include "rnnad/model.h"
@@ -21,9 +22,14 @@ Command add_validate(CLI::App& parent) {
                                                     "PyTorch's outputs (exit 0 pass, 1 fail)");
   app->add_option("--model,-m", o->model, "Model file (.safetensors)")->required();
   app->add_option("--reference,-r", o->reference, "Reference file (default: MODEL with .reference.safetensors)");
-  app->add_option("--device,-d", o->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app->add_option("--device,-d", o->device, "auto, cpu, cuda or cuda:N")->check(device_choice())->capture_default_str();
   return {app, [o] {
-            const Device device = parse_device(o->device);
+            int index = 0;
+            const Device device = checked_device(o->device, &index);
+            // rnnad::validate() builds its engine on the first CUDA device; say so rather than
+            // validating on another device than the one named.
+            if (index != 0)
+              throw UnsupportedError("--device " + o->device + ": validate runs on the first CUDA device only (cuda:0)");
             std::string reference = o->reference;
             if (reference.empty()) {
               reference = default_reference_path(o->model).string();

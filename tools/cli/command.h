@@ -27,5 +27,8 @@ Command add_inspect(CLI::App& parent);
 Command add_detect(CLI::App& parent);
 /// `rnnad eval`: metrics of an existing detect output against labels.
 Command add_eval(CLI::App& parent);
+/// `rnnad stream`: live lines stream_id,timestamp,values through a StreamPool; alarms as JSON
+/// lines (docs/streaming.md). Registered only with rnnad_io (it parses cells with its helpers).
+Command add_stream(CLI::App& parent);
 
 }  // namespace rnnad::cli

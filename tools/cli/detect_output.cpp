@@ -40,18 +40,21 @@ ordered_json baseline_json(const RandomBaseline& r) {
 std::vector<std::string> value_column_names(const Series& series) {
   std::vector<std::string> names;
   for (const std::string& c : series.columns) {
-    const bool taken = c == "score" || c == "threshold" || c == "is_anomaly" || is_timestamp_name(c) || c.empty();
+    const bool taken =
+        c == "score" || c == "threshold" || c == "is_anomaly" || c == "filled" || is_timestamp_name(c) || c.empty();
     names.push_back(taken ? "input_" + c : c);
   }
   return names;
 }
 
-void write_rows_csv(std::FILE* out, const Series& series, const DetectionResult& result) {
+void write_rows_csv(std::FILE* out, const Series& series, const DetectionResult& result,
+                    std::span<const FilledCell> filled) {
   const int64_t F = series.features();
   std::string line;
   if (series.has_timestamps()) line = "timestamp,";
   for (const std::string& name : value_column_names(series)) line += csv_field(name) + ",";
-  line += "score,threshold,is_anomaly\n";
+  line += "score,threshold,is_anomaly,filled\n";
+  std::size_t next_filled = 0;  // `filled` is ordered by row
   std::fputs(line.c_str(), out);
   for (int64_t r = 0; r < series.rows(); ++r) {
     line.clear();
@@ -63,13 +66,18 @@ void write_rows_csv(std::FILE* out, const Series& series, const DetectionResult&
     const auto i = static_cast<std::size_t>(r);
     const double score = result.scores[i], threshold = result.threshold.threshold[i];
     if (std::isnan(score)) {
-      line += ",,\n";
+      line += ",,";
     } else {
       append_number(line, score);
       line += ',';
       if (!std::isnan(threshold)) append_number(line, threshold);
-      line += result.threshold.flags[i] ? ",1\n" : ",0\n";
+      line += result.threshold.flags[i] ? ",1" : ",0";
     }
+    int64_t filled_here = 0;
+    for (; next_filled < filled.size() && filled[next_filled].row == r; ++next_filled) ++filled_here;
+    line += ',';
+    append_number(line, filled_here);
+    line += '\n';
     std::fwrite(line.data(), 1, line.size(), out);
   }
 }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -14,16 +15,20 @@
 namespace rnnad::cli {
 
 /// Output column names of the series' value columns: the input's names, prefixed "input_" when
-/// a name is one of the output's own columns (score, threshold, is_anomaly) or a timestamp name
-/// (timestamp, time, date, datetime), so `rnnad eval` finds its columns unambiguously.
+/// a name is one of the output's own columns (score, threshold, is_anomaly, filled) or a
+/// timestamp name (timestamp, time, date, datetime), so `rnnad eval` finds its columns
+/// unambiguously.
 std::vector<std::string> value_column_names(const Series& series);
 
-/// Writes the per-row CSV: header `[timestamp,]<value columns>,score,threshold,is_anomaly`, then
-/// one line per row of the prepared series in its order: timestamp as YYYY-MM-DD HH:MM:SS,
+/// Writes the per-row CSV: header `[timestamp,]<value columns>,score,threshold,is_anomaly,filled`,
+/// then one line per row of the prepared series in its order: timestamp as YYYY-MM-DD HH:MM:SS,
 /// values (float, shortest round trip), score and threshold (float64, shortest round trip),
-/// is_anomaly 0/1. A row without a score has empty score, threshold and is_anomaly; a scored row
-/// that was not judged (calibration) has an empty threshold and is_anomaly 0.
-void write_rows_csv(std::FILE* out, const Series& series, const DetectionResult& result);
+/// is_anomaly 0/1, filled = how many of the row's values the input policy filled (0 = all read
+/// from the file; `filled`: PrepareReport::filled, rows of the prepared series). A row without a
+/// score has empty score, threshold and is_anomaly; a scored row that was not judged
+/// (calibration) has an empty threshold and is_anomaly 0.
+void write_rows_csv(std::FILE* out, const Series& series, const DetectionResult& result,
+                    std::span<const FilledCell> filled);
 
 /// The run described for the events JSON.
 struct RunInfo {

@@ -6,6 +6,7 @@
 
 #include "rnnad/error.h"
 #include "text.h"
+#include "window_span.h"
 
 namespace rnnad::cli {
 namespace {
@@ -53,7 +54,9 @@ RowLabels load_labels(const fs::path& path, const std::string& key, const fs::pa
     const std::string k = choose_key(all, key, path, series_file);
     if (timestamps.empty())
       throw Error(path.string() + ": NAB windows need timestamps, and " + series_file.string() + " has no timestamp column");
-    out.segments = nab_windows_to_rows(all.at(k), timestamps, k);
+    WindowsInSpan in_span = windows_in_span(all.at(k), timestamps, path.string() + ": " + k);
+    out.notes = std::move(in_span.notes);
+    out.segments = nab_windows_to_rows(in_span.windows, timestamps, k);
     out.nab = true;
     for (const RowRange& w : out.segments)
       std::fill(out.labels.begin() + w.first, out.labels.begin() + w.last + 1, uint8_t{1});

@@ -23,12 +23,14 @@ struct RowLabels {
   std::vector<uint8_t> labels;    ///< [rows] 1 = anomalous
   std::vector<RowRange> segments;  ///< the labelled segments (NAB windows as rows, or label runs)
   bool nab = false;               ///< segments are NAB windows: the NAB score applies
+  std::vector<std::string> notes;  ///< NAB windows skipped or clipped to the series' span (window_span.h)
 };
 
 /// Reads labels for a series of `rows` rows:
 /// - a `.json` file is NAB's combined_windows.json (or a subset of it): the key is `key` when
 ///   given, else the only key, else the key whose file name equals `series_file`'s; windows map
-///   onto `timestamps` [rows] (nab_windows_to_rows), which must be given;
+///   onto `timestamps` [rows] (nab_windows_to_rows), which must be given; windows outside the
+///   series' time span are skipped and windows reaching beyond it clipped, with `notes`;
 /// - anything else is a 0/1 file with one line per data row of the input file (`input_rows` of
 ///   them): row r of the series takes line `file_row[r]` when `file_row` is given ([rows]: the
 ///   input row each series row came from, after the input policy sorted or dropped rows), else

@@ -1,32 +1,34 @@
 // Input options of `rnnad detect` (input_options.h).
 #include "input_options.h"
 
+#include "option_checks.h"
 #include "text.h"
 
 namespace rnnad::cli {
 
 void InputOptions::add_to(CLI::App& app) {
   const std::string g = "Input";
-  app.add_option("--fill", fill, "Missing cells: none (an error), interpolate (linear in row position) or ffill")
-      ->check(CLI::IsMember({"none", "interpolate", "ffill"}))
+  app.add_option("--fill", fill, "Missing cells: error (stop at the first), interpolate (linear in row position) or ffill")
+      ->check(one_of({"error", "interpolate", "ffill"}))
       ->capture_default_str()
       ->group(g);
   app.add_option("--order", order, "Timestamps that go back: error, sort (stable) or ignore (file order; timestamps are labels)")
-      ->check(CLI::IsMember({"error", "sort", "ignore"}))
+      ->check(one_of({"error", "sort", "ignore"}))
       ->capture_default_str()
       ->group(g);
   app.add_option("--duplicates", duplicates, "Repeated timestamps: error, keep-first or keep-last")
-      ->check(CLI::IsMember({"error", "keep-first", "keep-last"}))
+      ->check(one_of({"error", "keep-first", "keep-last"}))
       ->capture_default_str()
       ->group(g);
   app.add_flag("--bridge-gaps", bridge_gaps, "Let windows cross time gaps (default: gaps split the series into segments)")
       ->group(g);
   app.add_option("--gap-factor", gap_factor, "A step above this many median steps is a gap (> 1)")
-      ->check(CLI::Range(1.0, 1e300))
+      ->check(finite_number())
+      ->check([](const std::string& s) { return std::strtod(s.c_str(), nullptr) > 1 ? "" : "'" + s + "' is not above 1"; })
       ->capture_default_str()
       ->group(g);
   app.add_option("--header", header, "First line: auto (a header unless every field is a number or timestamp), present, absent")
-      ->check(CLI::IsMember({"auto", "present", "absent"}))
+      ->check(one_of({"auto", "present", "absent"}))
       ->capture_default_str()
       ->group(g);
   auto* ts = app.add_option("--timestamp-column", timestamp_column,
@@ -39,7 +41,7 @@ void InputOptions::add_to(CLI::App& app) {
       ->delimiter(',')
       ->group(g);
   app.add_option("--delimiter", delimiter, "Field delimiter (one character)")
-      ->check([](const std::string& s) { return s.size() == 1 ? std::string() : std::string("must be one character"); })
+      ->check([](const std::string& s) { return s.size() == 1 ? std::string() : "'" + s + "' is not one character"; })
       ->capture_default_str()
       ->group(g);
 }
@@ -56,7 +58,7 @@ CsvOptions InputOptions::csv() const {
 
 InputPolicy InputOptions::policy() const {
   InputPolicy p;
-  p.missing = parse_missing_policy(fill == "none" ? "error" : fill);
+  p.missing = parse_missing_policy(fill);
   p.order = parse_order_policy(order);
   p.duplicates = parse_duplicate_policy(duplicates);
   p.bridge_gaps = bridge_gaps;

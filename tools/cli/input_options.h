@@ -13,7 +13,7 @@ namespace rnnad::cli {
 
 /// Values of the input options, with their defaults (everything unclean is an error).
 struct InputOptions {
-  std::string fill = "none";        ///< none (missing cells are errors), interpolate, ffill
+  std::string fill = "error";       ///< error (missing cells are errors), interpolate, ffill
   std::string order = "error";      ///< error, sort, ignore
   std::string duplicates = "error";  ///< error, keep-first, keep-last
   bool bridge_gaps = false;
@@ -31,7 +31,7 @@ struct InputOptions {
   CsvOptions csv() const;
   /// The input policy. Throws Error for a value CLI11 did not check (never in practice).
   InputPolicy policy() const;
-  /// "order ignore, duplicates error, fill none, gaps split (factor 3)" for the summary.
+  /// "order ignore, duplicates error, fill error, gaps split (factor 3)" for the summary.
   std::string describe() const;
 };
 

@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "option_checks.h"
 #include "rnnad/error.h"
 #include "text.h"
 
@@ -35,9 +36,10 @@ std::string setting(const std::string& name, const std::optional<T>& cli, const 
 void ThresholdOptions::add_to(CLI::App& app) {
   const std::string g = "Threshold";
   app.add_option("--threshold", method, "static, ndt (Telemanom), spot or dspot (default: the model file's method)")
-      ->check(CLI::IsMember({"static", "ndt", "spot", "dspot"}))
+      ->check(one_of({"static", "ndt", "spot", "dspot"}))
       ->group(g);
   app.add_option("--threshold-value", value, "static: the threshold in score units (default: the model file's value)")
+      ->check(finite_number())
       ->group(g);
   app.add_option("--calibration-rows", calibration_rows,
                  "spot, dspot, static without a value: calibrate on the first N scored rows "
@@ -45,14 +47,21 @@ void ThresholdOptions::add_to(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->group(g);
   app.add_option("--spot-q", spot_q, "spot, dspot: risk q, in (0, 1 - level) (default: the model file's, else 1e-3)")
+      ->check(finite_number())
       ->group(g);
   app.add_option("--spot-level", spot_level, "spot, dspot: initial-threshold level in [0, 1) (default: the model file's, else 0.98)")
+      ->check(finite_number())
       ->group(g);
   app.add_option("--spot-depth", spot_depth, "dspot: drift window in rows (default: the model file's, else 10)")
       ->check(CLI::PositiveNumber)
       ->group(g);
   app.add_option("--ndt-mode", ndt_mode, "ndt: batch (Telemanom's windows) or sliding (default: batch)")
-      ->check(CLI::IsMember({"batch", "sliding"}))
+      ->check(one_of({"batch", "sliding"}))
+      ->group(g);
+  app.add_option("--spot-few-peaks", spot_few_peaks,
+                 "spot, dspot: fewer than 10 calibration peaks above the initial threshold: error, or fallback (alarm "
+                 "threshold = the calibration maximum until 10 peaks have streamed in) (default: error)")
+      ->check(one_of({"error", "fallback"}))
       ->group(g);
 }
 
@@ -76,8 +85,9 @@ ThresholdChoice resolve_threshold(const ThresholdOptions& o, const ModelConfig& 
   if (o.calibration_rows) s.calibration_rows = *o.calibration_rows;
   if (o.spot_level) s.spot.level = *o.spot_level;
   if (o.spot_q) s.spot.q = *o.spot_q;
-  if (o.spot_depth) s.spot.depth = static_cast<std::size_t>(*o.spot_depth);
+  if (o.spot_depth && method == ThresholdMethod::Dspot) s.spot.depth = static_cast<std::size_t>(*o.spot_depth);
   if (o.ndt_mode == "sliding") s.ndt.mode = TelemanomMode::Sliding;
+  if (o.spot_few_peaks == "fallback") s.spot.few_peaks = SpotFewPeaks::Fallback;
   const bool spot = method == ThresholdMethod::Spot || method == ThresholdMethod::Dspot;
   auto ignored = [&](bool given, const char* flag) {
     if (given) c.notes.push_back(std::string(flag) + " is ignored by --threshold " + threshold_method_name(method));
@@ -88,10 +98,21 @@ ThresholdChoice resolve_threshold(const ThresholdOptions& o, const ModelConfig& 
   ignored((o.spot_q || o.spot_level) && !spot, "--spot-q/--spot-level");
   ignored(o.spot_depth.has_value() && method != ThresholdMethod::Dspot, "--spot-depth");
   ignored(!o.ndt_mode.empty() && method != ThresholdMethod::Ndt, "--ndt-mode");
+  ignored(!o.spot_few_peaks.empty() && !spot, "--spot-few-peaks");
   if (spot) {
     if (!(s.spot.level >= 0 && s.spot.level < 1)) throw Error("--spot-level " + num(s.spot.level) + " must lie in [0, 1)");
     if (!(s.spot.q > 0 && s.spot.q < 1 - s.spot.level))
       throw Error("--spot-q " + num(s.spot.q) + " must lie in (0, 1 - level) = (0, " + num(1 - s.spot.level) + ")");
+    // Fewer calibration rows than the level needs for min_peaks peaks fail in SPOT's calibration
+    // (field case F22) after the model ran; say so now, in the options a CLI user has.
+    const int64_t needed = default_calibration_rows(1, s);
+    if (o.calibration_rows && *o.calibration_rows < needed && s.spot.few_peaks == SpotFewPeaks::Error)
+      throw Error("--calibration-rows " + std::to_string(*o.calibration_rows) + ": " + threshold_method_name(method) +
+                  " at level " + num(s.spot.level) + " needs at least " + std::to_string(needed) +
+                  " calibration rows (" + std::to_string(s.spot.min_peaks) + " peaks above the initial threshold" +
+                  (method == ThresholdMethod::Dspot ? ", plus depth " + std::to_string(s.spot.depth) : "") +
+                  "); give at least " + std::to_string(needed) +
+                  ", a lower --spot-level, or --spot-few-peaks fallback");
   }
 
   std::vector<std::string> parts;
@@ -112,7 +133,10 @@ ThresholdChoice resolve_threshold(const ThresholdOptions& o, const ModelConfig& 
       if (method == ThresholdMethod::Dspot)
         parts.push_back(setting<int64_t>("depth", o.spot_depth, "--spot-depth", d ? d->spot_depth : std::nullopt,
                                          static_cast<int64_t>(ThresholdSettings::kDspotDepth)));
-      parts.push_back("upper tail, at least " + std::to_string(s.spot.min_peaks) + " calibration peaks");
+      parts.push_back("upper tail, at least " + std::to_string(s.spot.min_peaks) + " calibration peaks" +
+                      (s.spot.few_peaks == SpotFewPeaks::Fallback
+                           ? " (fewer: the calibration maximum until they have streamed in, --spot-few-peaks)"
+                           : ""));
       break;
     case ThresholdMethod::Ndt: {
       const TelemanomParams& p = s.ndt;

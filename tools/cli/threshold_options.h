@@ -21,9 +21,11 @@ struct ThresholdOptions {
   std::optional<double> spot_q, spot_level;
   std::optional<int64_t> spot_depth;
   std::string ndt_mode;  ///< batch, sliding; "" = batch
+  std::string spot_few_peaks;  ///< error, fallback (SpotParams::few_peaks); "" = error
 
   /// Registers --threshold, --threshold-value, --calibration-rows, --spot-q, --spot-level,
-  /// --spot-depth and --ndt-mode on `app` (group "Threshold").
+  /// --spot-depth, --ndt-mode and --spot-few-peaks on `app` (group "Threshold"). A choice outside
+  /// its set or a number that is not finite is a usage error naming the option and the value.
   void add_to(CLI::App& app);
 };
 
@@ -39,7 +41,9 @@ struct ThresholdChoice {
 
 /// Resolves the options against the model's defaults (command line > model file > rnnad).
 /// Options that do not apply to the method are ignored with a note (e.g. --spot-q with static);
-/// throws Error naming the option for a value out of range (--spot-q outside (0, 1 − level)).
+/// throws Error naming the option for a value out of range (--spot-q outside (0, 1 − level)), and
+/// for SPOT/DSPOT with --calibration-rows below what the level needs for min_peaks peaks
+/// (default_calibration_rows; 501 at level 0.98) unless --spot-few-peaks fallback.
 ThresholdChoice resolve_threshold(const ThresholdOptions& options, const ModelConfig& model);
 
 /// What the run added: the calibration rows and the threshold right after calibration, e.g.

@@ -24,6 +24,7 @@ struct DetectorOptions {
   Device device = Device::Cpu;
   int device_index = 0;         ///< CUDA ordinal (Device::Cuda / Auto)
   int64_t batch = 64;           ///< windows per engine call
+  int threads = 1;              ///< CPU threads per engine call (EngineOptions::threads; 0 = all)
   ThresholdSettings threshold;  ///< method and parameters, resolved (threshold_settings())
   EventOptions events;          ///< how flagged rows become events
 };

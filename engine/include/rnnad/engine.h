@@ -33,6 +33,13 @@ struct EngineOptions {
   /// outputs are in host memory. Ignored on the CPU.
   CUstream_st* cuda_stream = nullptr;
   CudaKernels cuda_kernels = CudaKernels::Auto;  ///< ignored on the CPU
+  /// CPU threads a call may use (>= 1; 0 = all hardware threads). A call whose batch is > 1 and
+  /// whose work is large enough is split into contiguous batch slices, one per thread, run on the
+  /// engine's own worker threads (started at construction, idle between calls). Results are
+  /// repeatable bit for bit for a given thread count; across thread counts they agree within
+  /// float32 rounding. Threads are not shared between engines: N engines × `threads` threads
+  /// should not exceed the cores. Ignored on the GPU.
+  int threads = 1;
 };
 
 /// A read-only rank-3 float tensor: contiguous, row-major. data == nullptr means "not given".
@@ -67,7 +74,7 @@ class Engine {
   /// without CUDA, on a machine without a CUDA device, for an ordinal past the last device, or for
   /// a model the CUDA backend does not run (LSTM proj_size > 0; the message names it); CudaError when the device fails (out of memory, driver error). It never falls back
   /// silently. Device::Auto uses the GPU when one is present and the model runs there, else the CPU,
-  /// and notice() says which and why. ShapeError when max_batch or max_seq_len < 1.
+  /// and notice() says which and why. ShapeError when max_batch or max_seq_len < 1; Error when threads < 0.
   Engine(std::shared_ptr<const Model> model, EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;
@@ -124,9 +131,12 @@ class Engine {
   const EngineOptions& options() const;
   /// The device actually used (never Auto).
   Device device() const;
-  /// Human-readable backend, e.g. "cpu (Eigen 3.4.0)" or "cuda (NVIDIA H200 (cuda:0, sm_90, 132
+  /// Human-readable backend, e.g. "cpu (Eigen 3.4.0, 2 threads)" or "cuda (NVIDIA H200 (cuda:0, sm_90, 132
   /// SMs); recurrence: auto: ...; cuBLAS projections)".
   std::string backend_name() const;
+  /// CPU threads the last call ran on: 1 on the GPU, for batch 1, or when the call was too small
+  /// to split (docs/architecture.md, "Threads"); up to options().threads otherwise.
+  int last_call_threads() const;
   /// One line for the user about the device choice with Device::Auto ("device auto: running on
   /// ..." with the reason when it is the CPU); empty for an explicit device.
   const std::string& notice() const;

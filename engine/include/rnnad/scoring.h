@@ -75,6 +75,10 @@ class Scorer {
   /// scoring method does not fit the kind (e.g. gaussian_nll on a point forecaster), ShapeError
   /// for batch < 1; what Engine's constructor throws for `device`.
   explicit Scorer(std::shared_ptr<const Model> model, int64_t batch = 64, Device device = Device::Cpu);
+  /// The same with the engine's device, device_index, threads and CUDA settings taken from
+  /// `engine` (its max_batch and max_seq_len are set here: `batch` windows of the model's seq_len;
+  /// a stateful forecaster steps one series at batch 1, so threads do not apply to it).
+  Scorer(std::shared_ptr<const Model> model, int64_t batch, EngineOptions engine);
   ~Scorer();
 
   /// raw: [rows, input_size] row-major in the CSV's units. Throws ShapeError when the series is

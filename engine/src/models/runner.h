@@ -31,6 +31,8 @@ class Runner {
   virtual void predict(int64_t T, int64_t B, const float* x, float* pred);
   /// Kind prediction, stateful: x [N, B, I]; pred [N, B, P]; h, c [L, B, H] in/out or null.
   virtual void predict_stateful(int64_t N, int64_t B, const float* x, float* pred, float* h, float* c);
+  /// Threads the last call ran on (1 unless the runner splits batches).
+  virtual int last_call_threads() const { return 1; }
 };
 
 /// The CPU runner for `model`'s kind, sized for batch <= max_batch and seq_len <= max_seq_len.
