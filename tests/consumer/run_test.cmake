@@ -101,6 +101,10 @@ expect_installed_lib(${WORK_DIR}/build/rnnad_c_example)
 run(${WORK_DIR}/build/rnnad_consumer ${SOURCE_DIR}/models/nab_machine_temp.safetensors
     ${SOURCE_DIR}/models/nab_machine_temp.reference.safetensors)
 message(STATUS "rnnad_consumer:\n${out}")
+expect_installed_lib(${WORK_DIR}/build/rnnad_service)
+run(${WORK_DIR}/build/rnnad_service ${SOURCE_DIR}/models/nab_machine_temp.safetensors
+    ${SOURCE_DIR}/models/nab_machine_temp.reference.safetensors)
+message(STATUS "rnnad_service:\n${out}")
 # The C example (22,695 rows and three streams) takes about 3 s, but 90 s under ASan+UBSan, where
 # the c_api_example test already runs it against the build tree: it is built and linked here, and
 # run only without sanitizers.
