@@ -594,6 +594,11 @@ TEST_CASE("stream: exit codes and one-line errors", "[cli][e2e][stream]") {
   const Run onto_model = run_cli({"stream", "-m", model, "-i", input.string(), "--checkpoint", model});
   CHECK(onto_model.code == 3);
   CHECK(onto_model.err.find("is also an input of this run") != std::string::npos);
+  // A checkpoint in a missing directory fails before any input is read (not after the run).
+  const Run no_dir = run_cli({"stream", "-m", model, "-i", input.string(), "--checkpoint", "/nonexistent-rnnad-dir/x.ckpt"});
+  CHECK(no_dir.code == 3);
+  CHECK(no_dir.out.empty());
+  CHECK(no_dir.err.find("directory '/nonexistent-rnnad-dir' does not exist") != std::string::npos);
   const Run bad_restore = run_cli({"stream", "-m", model, "-i", input.string(), "--restore", input.string()});
   CHECK(bad_restore.code == 3);
   CHECK(bad_restore.err.find(input.string()) != std::string::npos);

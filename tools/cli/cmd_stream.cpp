@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include <unistd.h>
+
 #include "command.h"
 #include "option_checks.h"
 #include "rnnad/device.h"
@@ -60,6 +62,13 @@ void check_checkpoint_path(const fs::path& checkpoint, const std::vector<fs::pat
   };
   std::error_code ec;
   if (fs::is_directory(checkpoint, ec)) throw Error(checkpoint.string() + ": is a directory; name a checkpoint file");
+  // The checkpoint is written at the end (or every N samples): a directory that is missing or not
+  // writable fails now, before any input is read, not after a long run.
+  const fs::path dir = checkpoint.has_parent_path() ? checkpoint.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec))
+    throw Error(checkpoint.string() + ": directory '" + dir.string() + "' does not exist; the checkpoint could not be written");
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw Error(checkpoint.string() + ": directory '" + dir.string() + "' is not writable; the checkpoint could not be written");
   for (const fs::path& in : inputs)
     if (in != "-" && resolved(checkpoint) == resolved(in))
       throw Error(checkpoint.string() + ": is also an input of this run; a checkpoint would destroy it");
