@@ -8,18 +8,14 @@
 #include <random>
 #include <vector>
 
+#include "golden_model.h"
 #include "rnnad/engine.h"
 #include "rnnad/error.h"
 
 using namespace rnnad;
+using test::golden_model;
 
 namespace {
-
-std::shared_ptr<const Model> golden_model(const std::string& name) {
-  const char* dir = std::getenv("RNNAD_GOLDEN_DIR");
-  REQUIRE(dir != nullptr);
-  return Model::load(std::filesystem::path(dir) / "models" / (name + ".safetensors"));
-}
 
 std::vector<float> random_series(int64_t n, std::uint32_t seed) {
   std::mt19937 gen(seed);
@@ -33,7 +29,7 @@ std::vector<float> random_series(int64_t n, std::uint32_t seed) {
 
 TEST_CASE("run_windows gathers the series' windows", "[models]") {
   for (const char* name : {"recon_lstm_rev_bi1_l2", "attn_gru_l2", "pred_lstm_gauss_windowed_l2"}) {
-    auto model = golden_model(name);
+    auto model = golden_model(std::string("models/") + name);
     const ModelConfig& mc = model->config();
     const int64_t T = mc.seq_len(), I = mc.input_size(), rows = 3 * T + 5, stride = 3;
     const auto series = random_series(rows * I, 1);
@@ -67,7 +63,7 @@ TEST_CASE("run_windows gathers the series' windows", "[models]") {
 }
 
 TEST_CASE("F10: a series shorter than the window is a clear error; boundary lengths are exact", "[models][field]") {
-  auto model = golden_model("recon_gru_fwd_bi0_l1");
+  auto model = golden_model("models/recon_gru_fwd_bi0_l1");
   const int64_t T = model->config().seq_len();
   Engine engine(model, {Device::Cpu, 0, 2, T});
   CHECK_THROWS_WITH(engine.window_count(T - 1, 1),
@@ -82,7 +78,7 @@ TEST_CASE("F10: a series shorter than the window is a clear error; boundary leng
 
 TEST_CASE("F25: stateful prediction fed in chunks equals one pass", "[models][field]") {
   for (const char* name : {"pred_lstm_point_stateful_l2", "pred_gru_gauss_stateful_l1"}) {
-    auto model = golden_model(name);
+    auto model = golden_model(std::string("models/") + name);
     const PredictionConfig& p = model->config().prediction;
     const int64_t N = 300, I = p.input_size, P = p.prediction_size(), LBH = p.num_layers * p.hidden_size;
     const bool lstm = p.cell == CellType::Lstm;
@@ -109,8 +105,8 @@ TEST_CASE("F25: stateful prediction fed in chunks equals one pass", "[models][fi
 }
 
 TEST_CASE("each kind exposes only its own calls", "[models]") {
-  auto recon = golden_model("recon_lstm_fwd_bi0_l1");
-  auto stateful = golden_model("pred_gru_point_stateful_l1");
+  auto recon = golden_model("models/recon_lstm_fwd_bi0_l1");
+  auto stateful = golden_model("models/pred_gru_point_stateful_l1");
   Engine r(recon, {Device::Cpu, 0, 1, 12});
   Engine s(stateful, {Device::Cpu, 0, 1, 12});
   std::vector<float> buf(1000);

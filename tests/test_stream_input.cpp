@@ -9,20 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "golden_model.h"
 #include "rnnad/scoring.h"
 #include "rnnad/stream_pool.h"
 #include "stream_recorder.h"
 
 using namespace rnnad;
+using test::golden_model;
 using test::Recorder;
 
 namespace {
-
-std::shared_ptr<const Model> golden_model(const std::string& path) {
-  const char* dir = std::getenv("RNNAD_GOLDEN_DIR");
-  REQUIRE(dir != nullptr);
-  return Model::load(std::string(dir) + "/" + path + ".safetensors");
-}
 
 constexpr int64_t kRows = 300;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();

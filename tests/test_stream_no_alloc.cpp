@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "golden_model.h"
 #include "alloc_counter.h"
 #include "rnnad/stream_pool.h"
 #include "stream_recorder.h"
@@ -15,11 +16,9 @@ using namespace rnnad;
 
 TEST_CASE("stream steps allocate nothing", "[stream][alloc]") {
   REQUIRE(test::allocation_counting_works());
-  const char* dir = std::getenv("RNNAD_GOLDEN_DIR");
-  REQUIRE(dir != nullptr);
   for (const char* name : {"scoring/recon_absolute_mean", "scoring/attn_mahalanobis_mean", "scoring/predw_lstm_ad",
                            "scoring/preds_gauss_nll", "models/pred_lstm_point_stateful_l2"}) {
-    auto model = Model::load(std::string(dir) + "/" + name + ".safetensors");
+    auto model = test::golden_model(name);
     const int64_t F = model->config().input_size();
     for (auto method : {ThresholdMethod::Static, ThresholdMethod::Dspot}) {
       StreamPoolOptions o;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "golden_model.h"
 #include "model_builder.h"
 #include "rnnad/engine.h"
 #include "rnnad/error.h"
@@ -20,16 +21,11 @@
 #include "stream_recorder.h"
 
 using namespace rnnad;
+using test::golden_model;
 using test::check_rows_equal_batch;
 using test::Recorder;
 
 namespace {
-
-std::shared_ptr<const Model> golden_model(const std::string& path) {
-  const char* dir = std::getenv("RNNAD_GOLDEN_DIR");
-  REQUIRE(dir != nullptr);
-  return Model::load(std::string(dir) + "/" + path + ".safetensors");
-}
 
 std::span<const double> row_of(const std::vector<double>& raw, int64_t t, int64_t F) {
   return {raw.data() + t * F, static_cast<std::size_t>(F)};

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "golden_model.h"
 #include "rnnad/stream_pool.h"
 #include "scratch_files.h"
 #include "stream_recorder.h"
@@ -18,9 +19,7 @@
 using namespace rnnad;
 
 TEST_CASE("one writer per shard, concurrent readers and a save: the same scores as one thread", "[stream][threads]") {
-  const char* dir = std::getenv("RNNAD_GOLDEN_DIR");
-  REQUIRE(dir != nullptr);
-  auto model = Model::load(std::string(dir) + "/scoring/preds_gauss_nll.safetensors");
+  auto model = test::golden_model("scoring/preds_gauss_nll");
   const int64_t F = model->config().input_size(), rows = 200;
   const std::size_t shards = 4;
   StreamPoolOptions o;
