@@ -65,4 +65,24 @@ void AtomicFile::commit() {
   m_committed = true;
 }
 
+void check_output_paths(const std::vector<fs::path>& outputs, const std::vector<fs::path>& inputs) {
+  auto resolved = [](const fs::path& p) {
+    std::error_code ec;
+    const fs::path r = fs::weakly_canonical(p, ec);
+    return ec ? fs::absolute(p) : r;
+  };
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    std::error_code ec;
+    if (fs::is_directory(outputs[i], ec))
+      throw Error(outputs[i].string() + ": is a directory; name a file to write");
+    for (std::size_t j = i + 1; j < outputs.size(); ++j)
+      if (resolved(outputs[i]) == resolved(outputs[j]))
+        throw Error(outputs[i].string() + ": two outputs of this run (" + outputs[j].string() +
+                    ") would be the same file");
+    for (const fs::path& in : inputs)
+      if (!in.empty() && in != "-" && resolved(outputs[i]) == resolved(in))
+        throw Error(outputs[i].string() + ": is also an input of this run; writing it would destroy the input");
+  }
+}
+
 }  // namespace rnnad::cli

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace rnnad::cli {
 
@@ -32,5 +33,12 @@ class AtomicFile {
   std::FILE* m_file = nullptr;
   bool m_committed = false;
 };
+
+/// Throws rnnad::Error before a run when an output would destroy data: an output that is an
+/// existing directory, two outputs naming the same file, or an output naming one of the inputs
+/// (empty and "-" inputs are skipped). Paths are compared after resolving "..", symbolic links and
+/// the working directory (the outputs need not exist yet).
+void check_output_paths(const std::vector<std::filesystem::path>& outputs,
+                        const std::vector<std::filesystem::path>& inputs);
 
 }  // namespace rnnad::cli

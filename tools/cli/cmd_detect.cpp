@@ -41,29 +41,6 @@ struct DetectOptions {
 
 void note(const std::string& line) { std::cerr << "rnnad: note: " << line << "\n"; }
 
-/// Throws Error (exit 3) before anything runs when an output would destroy data: an output that is
-/// an existing directory, two outputs naming the same file, or an output naming one of the inputs
-/// (model, series, labels). Paths are compared after resolving "..", symbolic links and the
-/// working directory (weakly_canonical: the outputs need not exist yet).
-void check_output_paths(const std::vector<fs::path>& outputs, const std::vector<fs::path>& inputs) {
-  auto resolved = [](const fs::path& p) {
-    std::error_code ec;
-    const fs::path r = fs::weakly_canonical(p, ec);
-    return ec ? fs::absolute(p) : r;
-  };
-  for (std::size_t i = 0; i < outputs.size(); ++i) {
-    std::error_code ec;
-    if (fs::is_directory(outputs[i], ec))
-      throw rnnad::Error(outputs[i].string() + ": is a directory; name a file to write");
-    for (std::size_t j = i + 1; j < outputs.size(); ++j)
-      if (resolved(outputs[i]) == resolved(outputs[j]))
-        throw rnnad::Error(outputs[i].string() + ": the per-row CSV and the events JSON would be the same file");
-    for (const fs::path& in : inputs)
-      if (!in.empty() && resolved(outputs[i]) == resolved(in))
-        throw rnnad::Error(outputs[i].string() + ": is also an input of this run; writing it would destroy the input");
-  }
-}
-
 /// "out.csv" -> "out.events.json" (the events JSON's default name).
 fs::path default_events_path(const fs::path& output) {
   fs::path p = output;

@@ -20,6 +20,7 @@
 
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "command.h"
 #include "option_checks.h"
 #include "rnnad/device.h"
@@ -52,26 +53,19 @@ std::string timestamp_text(int64_t t, TimeForm form) {
   return form == TimeForm::DateTime ? format_timestamp(t) : std::to_string(t);
 }
 
-/// Throws Error before anything runs when the checkpoint would overwrite an input of the run
-/// (paths compared after resolving "..", links and the working directory) or is a directory.
+/// Throws Error before anything runs when the checkpoint would destroy data (check_output_paths:
+/// an input of the run, a directory) or could not be written at the end (its directory is missing
+/// or not writable).
 void check_checkpoint_path(const fs::path& checkpoint, const std::vector<fs::path>& inputs) {
-  auto resolved = [](const fs::path& p) {
-    std::error_code ec;
-    const fs::path r = fs::weakly_canonical(p, ec);
-    return ec ? fs::absolute(p) : r;
-  };
-  std::error_code ec;
-  if (fs::is_directory(checkpoint, ec)) throw Error(checkpoint.string() + ": is a directory; name a checkpoint file");
+  check_output_paths({checkpoint}, inputs);
   // The checkpoint is written at the end (or every N samples): a directory that is missing or not
   // writable fails now, before any input is read, not after a long run.
+  std::error_code ec;
   const fs::path dir = checkpoint.has_parent_path() ? checkpoint.parent_path() : fs::path(".");
   if (!fs::is_directory(dir, ec))
     throw Error(checkpoint.string() + ": directory '" + dir.string() + "' does not exist; the checkpoint could not be written");
   if (::access(dir.c_str(), W_OK) != 0)
     throw Error(checkpoint.string() + ": directory '" + dir.string() + "' is not writable; the checkpoint could not be written");
-  for (const fs::path& in : inputs)
-    if (in != "-" && resolved(checkpoint) == resolved(in))
-      throw Error(checkpoint.string() + ": is also an input of this run; a checkpoint would destroy it");
 }
 
 /// The message of a sample the pool rejected.
