@@ -1,5 +1,6 @@
 // Sigmoid and tanh of the CPU path against float64 over >= 10^7 inputs, and the exact
-// saturation table of shared/docs/field_cases.md F18.
+// saturation table of shared/docs/field_cases.md F18; the same for the AVX-512 versions of the
+// tiled kernel (activations_avx512.h) when the build targets AVX-512.
 #include <catch2/catch.hpp>
 #include <cfloat>
 #include <cmath>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "rnnad/cpu/activations.h"
+#include "rnnad/cpu/activations_avx512.h"
 
 using namespace rnnad::cpu;
 
@@ -110,3 +112,60 @@ TEST_CASE("exp_f32 is accurate over its whole range", "[activations]") {
   CHECK(exp_f32(-200.0f) == 0.0f);
   CHECK(exp_f32(0.0f) == 1.0f);
 }
+
+#if defined(RNNAD_AVX512_ACTIVATIONS)
+namespace {
+// f applied to 16 floats at a time; the tail padded with zeros.
+template <class F>
+std::vector<float> apply16(F f, const std::vector<float>& xs) {
+  std::vector<float> in = xs, out;
+  in.resize((xs.size() + 15) / 16 * 16, 0.0f);
+  out.resize(in.size());
+  for (std::size_t i = 0; i < in.size(); i += 16) _mm512_storeu_ps(&out[i], f(_mm512_loadu_ps(&in[i])));
+  out.resize(xs.size());
+  return out;
+}
+float sigmoid16(float x) { return apply16(avx512::sigmoid_ps, std::vector<float>(1, x))[0]; }
+float tanh16(float x) { return apply16(avx512::tanh_ps, std::vector<float>(1, x))[0]; }
+}  // namespace
+
+TEST_CASE("AVX-512 sigmoid and tanh are accurate against float64 over 10^7 inputs", "[activations]") {
+  const auto xs = inputs();
+  const auto s = apply16(avx512::sigmoid_ps, xs), t = apply16(avx512::tanh_ps, xs);
+  std::size_t bad_sigmoid = 0, bad_tanh = 0, non_finite = 0;
+  float first_bad = 0;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    if (!std::isfinite(s[i]) || !std::isfinite(t[i])) ++non_finite;
+    const bool ok_s = accurate(s[i], sigmoid_ref(xs[i])), ok_t = accurate(t[i], std::tanh(static_cast<double>(xs[i])));
+    if ((!ok_s || !ok_t) && bad_sigmoid + bad_tanh == 0) first_bad = xs[i];
+    bad_sigmoid += !ok_s;
+    bad_tanh += !ok_t;
+  }
+  INFO("inputs " << xs.size() << "; first inaccurate x = " << first_bad);
+  CHECK(non_finite == 0);
+  CHECK(bad_sigmoid == 0);
+  CHECK(bad_tanh == 0);
+}
+
+TEST_CASE("F18: AVX-512 saturation is exact, NaN stays NaN", "[activations][field]") {
+  CHECK(sigmoid16(20.0f) == 1.0f);
+  CHECK(sigmoid16(FLT_MAX) == 1.0f);
+  CHECK(sigmoid16(-FLT_MAX) == 0.0f);
+  CHECK(sigmoid16(-1e4f) == 0.0f);
+  CHECK(sigmoid16(-100.0f) == 0.0f);
+  CHECK(tanh16(10.0f) == 1.0f);
+  CHECK(tanh16(9.5f) == 1.0f);
+  CHECK(tanh16(-10.0f) == -1.0f);
+  CHECK(tanh16(FLT_MAX) == 1.0f);
+  CHECK(tanh16(-FLT_MAX) == -1.0f);
+  CHECK(sigmoid16(0.0f) == 0.5f);
+  CHECK(tanh16(0.0f) == 0.0f);
+  CHECK(std::isnan(tanh16(NAN)));
+  CHECK(std::isnan(sigmoid16(NAN)));
+}
+#else
+TEST_CASE("AVX-512 activations: not built for AVX-512 (RNNAD_CPU_ARCH), the tiled kernel uses activations.h",
+          "[activations]") {
+  WARN("this build does not target AVX-512F/DQ: activations_avx512.h is not compiled");
+}
+#endif

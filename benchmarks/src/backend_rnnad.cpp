@@ -11,11 +11,11 @@ namespace {
 
 class RnnadInstance final : public Instance {
  public:
-  RnnadInstance(const Workload& w, Device device, CudaKernels kernels, int threads)
+  RnnadInstance(const Workload& w, Device device, RnnadKernels kernels, int threads)
       : m_w(w),
         m_io(w),
-        m_engine(w.model, EngineOptions{.device = device, .max_batch = w.B, .max_seq_len = w.T, .cuda_kernels = kernels,
-                                        .threads = threads}) {}
+        m_engine(w.model, EngineOptions{.device = device, .max_batch = w.B, .max_seq_len = w.T,
+                                        .cuda_kernels = kernels.cuda, .cpu_kernels = kernels.cpu, .threads = threads}) {}
 
   void run() override {
     m_io.next_call();
@@ -53,15 +53,17 @@ class RnnadInstance final : public Instance {
 
 class RnnadBackend final : public Backend {
  public:
-  RnnadBackend(Device device, CudaKernels kernels, int threads)
+  RnnadBackend(Device device, RnnadKernels kernels, int threads)
       : m_device(device), m_kernels(kernels), m_threads(device == Device::Cuda ? 1 : threads) {}
   std::string name() const override {
-    if (m_device != Device::Cuda) return "rnnad-cpu";
-    return m_kernels == CudaKernels::Step         ? "rnnad-cuda-step"
-           : m_kernels == CudaKernels::Persistent ? "rnnad-cuda-persistent"
-                                                  : "rnnad-cuda";
+    if (m_device != Device::Cuda) return m_kernels.cpu == CpuKernels::Reference ? "rnnad-cpu-ref" : "rnnad-cpu";
+    return m_kernels.cuda == CudaKernels::Step         ? "rnnad-cuda-step"
+           : m_kernels.cuda == CudaKernels::Persistent ? "rnnad-cuda-persistent"
+                                                       : "rnnad-cuda";
   }
-  bool by_default() const override { return m_kernels == CudaKernels::Auto; }
+  bool by_default() const override {
+    return m_kernels.cuda == CudaKernels::Auto && m_kernels.cpu == CpuKernels::Auto;
+  }
   DeviceClass device_class() const override { return m_device == Device::Cuda ? DeviceClass::Gpu : DeviceClass::Cpu; }
   int threads() const override { return m_threads; }
 
@@ -84,17 +86,17 @@ class RnnadBackend final : public Backend {
 
  private:
   Device m_device;
-  CudaKernels m_kernels;
+  RnnadKernels m_kernels;
   int m_threads;
 };
 
 }  // namespace
 
-std::unique_ptr<Instance> make_rnnad_instance(const Workload& w, Device device, CudaKernels kernels, int threads) {
+std::unique_ptr<Instance> make_rnnad_instance(const Workload& w, Device device, RnnadKernels kernels, int threads) {
   return std::make_unique<RnnadInstance>(w, device, kernels, threads);
 }
 
-std::unique_ptr<Backend> make_rnnad_backend(Device device, CudaKernels kernels, int threads) {
+std::unique_ptr<Backend> make_rnnad_backend(Device device, RnnadKernels kernels, int threads) {
   return std::make_unique<RnnadBackend>(device, kernels, threads);
 }
 

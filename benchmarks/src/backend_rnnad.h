@@ -1,7 +1,8 @@
-// rnnad's own engine as a benchmark backend: "rnnad-cpu" (the Eigen path, also the reference of
-// every check) and "rnnad-cuda" (Device::Cuda; the same public API, host pointers in and out),
-// plus "rnnad-cuda-step" and "rnnad-cuda-persistent", which force one recurrence strategy
-// (EngineOptions::cuda_kernels; run only when named with --backends).
+// rnnad's own engine as a benchmark backend: "rnnad-cpu" (Device::Cpu, EngineOptions::cpu_kernels
+// Auto) and "rnnad-cuda" (Device::Cuda; the same public API, host pointers in and out), plus
+// "rnnad-cpu-ref" (the Eigen reference kernels, which also compute every check's reference),
+// "rnnad-cuda-step" and "rnnad-cuda-persistent", which force one recurrence strategy
+// (EngineOptions::cpu_kernels / cuda_kernels; run only when named with --backends).
 #pragma once
 
 #include <memory>
@@ -12,14 +13,22 @@
 
 namespace rnnad::bench {
 
-/// An rnnad::Engine on `device` (Cpu or Cuda) sized for `w` (max_batch = B, max_seq_len = T), on
-/// `threads` CPU threads (EngineOptions::threads; the reference of every check uses 1).
-/// Throws whatever the Engine's constructor throws (UnsupportedError: no CUDA backend here).
-std::unique_ptr<Instance> make_rnnad_instance(const Workload& w, Device device,
-                                              CudaKernels kernels = CudaKernels::Auto, int threads = 1);
+/// Which kernels an rnnad backend forces (EngineOptions::cpu_kernels, cuda_kernels).
+struct RnnadKernels {
+  CpuKernels cpu = CpuKernels::Auto;
+  CudaKernels cuda = CudaKernels::Auto;
+};
 
-/// The backend "rnnad-cpu" (Device::Cpu on `threads` threads), "rnnad-cuda" (Device::Cuda, Auto),
-/// or with a forced strategy "rnnad-cuda-step" / "rnnad-cuda-persistent".
-std::unique_ptr<Backend> make_rnnad_backend(Device device, CudaKernels kernels = CudaKernels::Auto, int threads = 1);
+/// An rnnad::Engine on `device` (Cpu or Cuda) sized for `w` (max_batch = B, max_seq_len = T), on
+/// `threads` CPU threads (EngineOptions::threads; the reference of every check uses 1 and
+/// CpuKernels::Reference). Throws whatever the Engine's constructor throws (UnsupportedError:
+/// no CUDA backend here).
+std::unique_ptr<Instance> make_rnnad_instance(const Workload& w, Device device, RnnadKernels kernels = {},
+                                              int threads = 1);
+
+/// The backend "rnnad-cpu" (Device::Cpu on `threads` threads) or "rnnad-cpu-ref" (reference
+/// kernels), "rnnad-cuda" (Device::Cuda, Auto) or with a forced strategy "rnnad-cuda-step" /
+/// "rnnad-cuda-persistent".
+std::unique_ptr<Backend> make_rnnad_backend(Device device, RnnadKernels kernels = {}, int threads = 1);
 
 }  // namespace rnnad::bench

@@ -8,12 +8,13 @@ namespace rnnad::bench {
 
 std::vector<std::unique_ptr<Backend>> make_backends(const BackendOptions& options) {
   std::vector<std::unique_ptr<Backend>> b;
-  b.push_back(make_rnnad_backend(Device::Cpu, CudaKernels::Auto, options.threads));
+  b.push_back(make_rnnad_backend(Device::Cpu, {}, options.threads));
+  b.push_back(make_rnnad_backend(Device::Cpu, {CpuKernels::Reference, CudaKernels::Auto}, options.threads));
   // CPU peers (performance.md §2.2, §2.5); PyTorch's numbers come from torch_bench.py (merge.h).
   b.push_back(make_onednn_backend(options));
   b.push_back(make_rnnad_backend(Device::Cuda));
-  b.push_back(make_rnnad_backend(Device::Cuda, CudaKernels::Step));
-  b.push_back(make_rnnad_backend(Device::Cuda, CudaKernels::Persistent));
+  b.push_back(make_rnnad_backend(Device::Cuda, {CpuKernels::Auto, CudaKernels::Step}));
+  b.push_back(make_rnnad_backend(Device::Cuda, {CpuKernels::Auto, CudaKernels::Persistent}));
   b.push_back(make_cudnn_backend());
   return b;
 }

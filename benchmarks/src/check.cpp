@@ -45,7 +45,7 @@ CheckPlan plan_check(const Workload& w, double gflop_budget) {
 
 Reference compute_reference(const Workload& w, const CheckPlan& plan) {
   Reference ref{plan, subset(w, plan.columns, plan.steps), {}};
-  auto cpu = make_rnnad_instance(ref.sub, Device::Cpu);
+  auto cpu = make_rnnad_instance(ref.sub, Device::Cpu, {CpuKernels::Reference, CudaKernels::Auto});
   cpu->run();
   ref.outputs = cpu->io().out;
   return ref;

@@ -7,6 +7,7 @@
 
 #include "layout.h"
 #include "rnnad/cpu/activations.h"
+#include "tiled_recurrence.h"
 
 namespace rnnad::cpu {
 
@@ -18,6 +19,13 @@ void fill_rows(float* dst, int64_t rows, const float* row, int64_t width) {
 
 using detail::transposed;
 
+// Batch the Eigen kernel's workspace is sized for: all of max_batch, or only the batches below
+// kTiledMinBatch when the tiled kernel takes the others.
+int64_t eigen_batch(const RnnDims& dims, int64_t max_batch, RnnStack::Kernel kernel) {
+  const bool tiled = kernel == RnnStack::Kernel::Auto && detail::TiledRecurrence::supports(dims);
+  return tiled ? std::min(max_batch, RnnStack::kTiledMinBatch - 1) : max_batch;
+}
+
 void copy_rows(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int64_t rows, int64_t width) {
   for (int64_t r = 0; r < rows; ++r)
     std::memcpy(dst + r * ld_dst, src + r * ld_src, static_cast<std::size_t>(width) * sizeof(float));
@@ -25,14 +33,17 @@ void copy_rows(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int
 
 }  // namespace
 
-RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t max_batch, int64_t max_seq_len)
+RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t max_batch_in, int64_t max_seq_len,
+                   Kernel kernel)
     : m_dims(dims),
       m_params(std::move(params)),
-      m_max_batch(max_batch),
+      m_max_batch(max_batch_in),
       m_max_seq_len(max_seq_len),
-      m_gemm_hh(max_batch, dims.gate_size(), dims.output_size()) {
+      m_gemm_hh(std::max<int64_t>(eigen_batch(dims, max_batch_in, kernel), 1), dims.gate_size(), dims.output_size()) {
   const int64_t G = dims.gate_size(), H = dims.hidden_size, H_out = dims.output_size(), D = dims.num_directions();
-  if (max_batch < 1 || max_seq_len < 1) throw std::invalid_argument("RnnStack: max_batch and max_seq_len must be >= 1");
+  if (max_batch_in < 1 || max_seq_len < 1)
+    throw std::invalid_argument("RnnStack: max_batch and max_seq_len must be >= 1");
+  const int64_t max_batch = eigen_batch(dims, max_batch_in, kernel);  // what the Eigen buffers hold
   if (static_cast<int64_t>(m_params.size()) != dims.num_layers * D)
     throw std::invalid_argument("RnnStack: expected num_layers * num_directions parameter sets");
   const bool proj = dims.proj_size > 0;
@@ -64,6 +75,7 @@ RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t m
     m_bias_x.push_back(std::move(bx));
     m_bias_h.push_back(std::move(bh));
   }
+  if (max_batch < max_batch_in) m_tiled = std::make_unique<detail::TiledRecurrence>(dims, m_params, max_batch_in);
   m_params.clear();  // everything needed is copied: the caller's buffers may go away
 
   m_gx.resize(static_cast<std::size_t>(m_chunk_steps * max_batch * G));
@@ -76,14 +88,22 @@ RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t m
   if (dims.num_layers > 2) m_layer_buf[1].resize(layer_floats);
 }
 
+RnnStack::~RnnStack() = default;
+RnnStack::RnnStack(RnnStack&&) noexcept = default;
+RnnStack& RnnStack::operator=(RnnStack&&) noexcept = default;
+
 int64_t RnnStack::workspace_bytes() const {
   std::size_t n = m_gx.size() + m_gh.size() + m_c.size() + m_m.size() + m_zeros.size() + m_layer_buf[0].size() +
                   m_layer_buf[1].size();
-  return static_cast<int64_t>(n * sizeof(float));
+  return static_cast<int64_t>(n * sizeof(float)) + (m_tiled ? m_tiled->workspace_bytes() : 0);
 }
 
 void RnnStack::forward(int64_t seq_len, int64_t batch, const float* x, const float* h0, const float* c0,
                        float* output, float* h_n, float* c_n) {
+  if (tiled_for(batch)) {
+    m_tiled->forward(seq_len, batch, x, h0, c0, output, h_n, c_n);
+    return;
+  }
   const int64_t L = m_dims.num_layers, D = m_dims.num_directions();
   const int64_t H = m_dims.hidden_size, H_out = m_dims.output_size();
   for (int64_t l = 0; l < L; ++l) {

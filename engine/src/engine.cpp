@@ -43,8 +43,9 @@ EngineOptions checked(const std::shared_ptr<const Model>& model, EngineOptions o
   return o;
 }
 
-std::string cpu_backend_name(int threads) {
-  return "cpu (Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
+std::string cpu_backend_name(int threads, CpuKernels kernels) {
+  return std::string("cpu (") + (kernels == CpuKernels::Reference ? "reference kernels, " : "tiled kernel for batch >= 2, ") +
+         "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
          std::to_string(EIGEN_MINOR_VERSION) + ", " + std::to_string(threads) + (threads == 1 ? " thread)" : " threads)");
 }
 
@@ -77,10 +78,11 @@ std::unique_ptr<detail::Runner> make_runner(const Model& model, const EngineOpti
   }
 #endif
   device = Device::Cpu;
-  backend = cpu_backend_name(o.threads);
+  backend = cpu_backend_name(o.threads, o.cpu_kernels);
   if (o.device == Device::Auto) notice = "rnnad: device auto: running on the CPU (" + why_cpu + ")";
-  if (o.threads > 1) return detail::make_parallel_cpu_runner(model, o.max_batch, o.max_seq_len, o.threads);
-  return detail::make_cpu_runner(model, o.max_batch, o.max_seq_len);
+  if (o.threads > 1)
+    return detail::make_parallel_cpu_runner(model, o.max_batch, o.max_seq_len, o.threads, o.cpu_kernels);
+  return detail::make_cpu_runner(model, o.max_batch, o.max_seq_len, o.cpu_kernels);
 }
 
 }  // namespace

@@ -122,7 +122,7 @@ SequenceResult reference_sequence(const CellCase& c, const CellData& d) {
   p.weight_hh = d.weight_hh.data();
   p.bias_ih = c.bias ? d.bias_ih.data() : nullptr;
   p.bias_hh = c.bias ? d.bias_hh.data() : nullptr;
-  cpu::RnnStack stack(dims, {p}, c.batch, c.seq_len);
+  cpu::RnnStack stack(dims, {p}, c.batch, c.seq_len, cpu::RnnStack::Kernel::Eigen);
   const std::size_t BH = static_cast<std::size_t>(c.batch) * static_cast<std::size_t>(c.hidden);
   SequenceResult r;
   r.output.resize(static_cast<std::size_t>(c.seq_len) * BH);

@@ -83,7 +83,7 @@ struct SequenceResult {
   std::string damage;  ///< guard or pad-column damage seen after any step; empty when none
 };
 
-/// The Eigen path (cpu::RnnStack with one layer) on the case.
+/// The Eigen path (cpu::RnnStack with one layer, Kernel::Eigen) on the case.
 SequenceResult reference_sequence(const CellCase& c, const CellData& d);
 
 /// What one step's kernel sees (host memory; a GPU runner mirrors it on the device):

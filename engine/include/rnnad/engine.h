@@ -21,6 +21,12 @@ namespace rnnad {
 /// it does not fit). For benchmarking and diagnosis; results agree within the fp32 tolerance.
 enum class CudaKernels { Auto, Step, Persistent };
 
+/// Which CPU kernels run the recurrences (docs/architecture.md, "CPU kernels"): Auto runs the
+/// tiled, register-blocked LSTM/GRU kernel for batch >= 2 (unidirectional stacks without
+/// proj_size) and the Eigen kernel otherwise; Reference runs the Eigen kernel for every call,
+/// the correctness reference. Results agree within the fp32 tolerance.
+enum class CpuKernels { Auto, Reference };
+
 /// Device::Cuda allocates every device and pinned host buffer at construction; a call then only
 /// copies its inputs in, queues the work and copies the outputs back (docs/architecture.md).
 struct EngineOptions {
@@ -33,6 +39,7 @@ struct EngineOptions {
   /// outputs are in host memory. Ignored on the CPU.
   CUstream_st* cuda_stream = nullptr;
   CudaKernels cuda_kernels = CudaKernels::Auto;  ///< ignored on the CPU
+  CpuKernels cpu_kernels = CpuKernels::Auto;     ///< ignored on the GPU
   /// CPU threads a call may use (>= 1; 0 = all hardware threads). A call whose batch is > 1 and
   /// whose work is large enough is split into contiguous batch slices, one per thread, run on the
   /// engine's own worker threads (started at construction, idle between calls). Results are

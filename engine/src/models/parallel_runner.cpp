@@ -66,13 +66,13 @@ Widths widths_of(const Model& model) {
 
 class ParallelCpuRunner final : public Runner {
  public:
-  ParallelCpuRunner(const Model& model, int64_t max_batch, int64_t max_seq_len, int threads)
+  ParallelCpuRunner(const Model& model, int64_t max_batch, int64_t max_seq_len, int threads, CpuKernels kernels)
       : m_w(widths_of(model)), m_max_seq_len(max_seq_len), m_pool(threads) {
     const int64_t slice = (max_batch + threads - 1) / threads, T = max_seq_len;
-    m_full = make_cpu_runner(model, max_batch, max_seq_len);
+    m_full = make_cpu_runner(model, max_batch, max_seq_len, kernels);
     for (int i = 0; i < threads; ++i) {
       Part p;
-      if (i > 0) p.own = make_cpu_runner(model, slice, max_seq_len);
+      if (i > 0) p.own = make_cpu_runner(model, slice, max_seq_len, kernels);
       auto sized = [](int64_t n) { return std::vector<float>(static_cast<std::size_t>(n)); };
       p.x = sized(T * slice * m_w.input);
       p.out = sized(T * slice * m_w.out);
@@ -194,8 +194,8 @@ class ParallelCpuRunner final : public Runner {
 }  // namespace
 
 std::unique_ptr<Runner> make_parallel_cpu_runner(const Model& model, int64_t max_batch, int64_t max_seq_len,
-                                                 int threads) {
-  return std::make_unique<ParallelCpuRunner>(model, max_batch, max_seq_len, threads);
+                                                 int threads, CpuKernels kernels) {
+  return std::make_unique<ParallelCpuRunner>(model, max_batch, max_seq_len, threads, kernels);
 }
 
 }  // namespace rnnad::detail

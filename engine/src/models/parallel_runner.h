@@ -17,7 +17,7 @@ namespace rnnad::detail {
 /// may block its sums differently). Buffers: one full-size graph plus threads − 1 graphs of
 /// ceil(max_batch / threads), all allocated here; calls allocate nothing.
 std::unique_ptr<Runner> make_parallel_cpu_runner(const Model& model, int64_t max_batch, int64_t max_seq_len,
-                                                 int threads);
+                                                 int threads, CpuKernels kernels = CpuKernels::Auto);
 
 /// Multiply-adds below which a call stays on one thread (about 30 µs of work on one core).
 inline constexpr int64_t kMinParallelMacs = int64_t{1} << 20;

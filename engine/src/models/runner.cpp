@@ -45,8 +45,10 @@ AttentionWeights attention_weights(const Model& m) {
           m.weight("attention.key.bias").values.data(), m.weight("attention.v.weight").values.data()};
 }
 
-std::unique_ptr<Runner> make_cpu_runner(const Model& model, int64_t max_batch, int64_t max_seq_len) {
-  return make_graph(CpuBackend{}, model, max_batch, max_seq_len);
+std::unique_ptr<Runner> make_cpu_runner(const Model& model, int64_t max_batch, int64_t max_seq_len,
+                                        CpuKernels kernels) {
+  const auto kernel = kernels == CpuKernels::Reference ? cpu::RnnStack::Kernel::Eigen : cpu::RnnStack::Kernel::Auto;
+  return make_graph(CpuBackend{kernel}, model, max_batch, max_seq_len);
 }
 
 }  // namespace rnnad::detail

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "rnnad/engine.h"
 #include "rnnad/model.h"
 #include "rnnad/rnn_dims.h"
 
@@ -35,8 +36,10 @@ class Runner {
   virtual int last_call_threads() const { return 1; }
 };
 
-/// The CPU runner for `model`'s kind, sized for batch <= max_batch and seq_len <= max_seq_len.
-std::unique_ptr<Runner> make_cpu_runner(const Model& model, int64_t max_batch, int64_t max_seq_len);
+/// The CPU runner for `model`'s kind, sized for batch <= max_batch and seq_len <= max_seq_len,
+/// recurrences by `kernels` (EngineOptions::cpu_kernels).
+std::unique_ptr<Runner> make_cpu_runner(const Model& model, int64_t max_batch, int64_t max_seq_len,
+                                        CpuKernels kernels = CpuKernels::Auto);
 
 /// The CUDA runner (host pointers in and out, device work inside) on device `device`, queuing on
 /// `stream` (null: its own), recurrences by `kernels` (0 auto, 1 step, 2 persistent). Only in

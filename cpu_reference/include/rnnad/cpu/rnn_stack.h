@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "rnnad/cpu/gemm.h"
@@ -13,22 +14,41 @@
 
 namespace rnnad::cpu {
 
+namespace detail {
+class TiledRecurrence;
+}
+
 using rnnad::RnnDims;
 using rnnad::RnnParams;
 
 /// A recurrent stack with its workspace, sized at construction for batch <= max_batch and
-/// seq_len <= max_seq_len; forward() then allocates nothing. One GEMM per layer and direction
-/// computes the input projections of a chunk of time steps (all steps unless
-/// chunk x batch x G floats would exceed kProjectionChunkBytes), then each step does one
-/// recurrent product and one fused element-wise pass (gates, state update).
+/// seq_len <= max_seq_len; forward() then allocates nothing. Two kernels:
+/// - Eigen (the reference, every configuration): one GEMM per layer and direction computes the
+///   input projections of a chunk of time steps (all steps unless chunk x batch x G floats would
+///   exceed kProjectionChunkBytes), then each step does one recurrent product and one fused
+///   element-wise pass (gates, state update). Batch 1 is a GEMV per step.
+/// - Tiled (src/tiled_recurrence.h; unidirectional LSTM without proj_size and GRU): batch tiles
+///   run all layers and steps in cache with a register-blocked fused gate kernel on weights
+///   packed at construction, so no projection buffer of seq_len x batch x G is materialised.
+/// Kernel::Auto runs Tiled for batch >= kTiledMinBatch where it applies, Eigen otherwise; the
+/// Eigen workspace is then sized for batch < kTiledMinBatch only.
 /// Not thread-safe: one forward() at a time per object.
 class RnnStack {
  public:
   static constexpr int64_t kProjectionChunkBytes = int64_t{8} << 20;
+  /// Smallest batch that Kernel::Auto runs on the tiled kernel.
+  static constexpr int64_t kTiledMinBatch = 2;
+
+  enum class Kernel { Auto, Eigen };
 
   /// `params[layer * D + direction]`, num_layers * D entries. Throws std::invalid_argument when
   /// the count is wrong or a required pointer is null (the engine validates shapes first).
-  RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t max_batch, int64_t max_seq_len);
+  /// Kernel::Eigen forces the reference kernel for every batch (tests compare against it).
+  RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t max_batch, int64_t max_seq_len,
+           Kernel kernel = Kernel::Auto);
+  ~RnnStack();
+  RnnStack(RnnStack&&) noexcept;
+  RnnStack& operator=(RnnStack&&) noexcept;
 
   /// x: [seq_len, batch, input_size]; h0: [L*D, batch, H_out] or null (zeros); c0: [L*D, batch, H]
   /// or null (zeros, LSTM only); output: [seq_len, batch, D*H_out]; h_n: [L*D, batch, H_out];
@@ -41,8 +61,10 @@ class RnnStack {
   const RnnDims& dims() const { return m_dims; }
   int64_t max_batch() const { return m_max_batch; }
   int64_t max_seq_len() const { return m_max_seq_len; }
-  /// Bytes of workspace held (for reporting).
+  /// Bytes of workspace held, both kernels (for reporting).
   int64_t workspace_bytes() const;
+  /// True when forward() with this batch runs the tiled kernel.
+  bool tiled_for(int64_t batch) const { return m_tiled && batch >= kTiledMinBatch; }
 
  private:
   void run_direction(int64_t layer, int64_t dir, int64_t seq_len, int64_t batch, const float* in, float* out,
@@ -66,6 +88,7 @@ class RnnStack {
   GemmPlan m_gemm_hh;                        // [B, G] += h [B, H_out] W_hh^T
   std::vector<GemmPlan> m_gemm_hr;           // LSTM proj: [B, P] += m [B, H] W_hr^T (0 or 1 entries)
   std::vector<float> m_gx, m_gh, m_c, m_m, m_zeros, m_layer_buf[2];
+  std::unique_ptr<detail::TiledRecurrence> m_tiled;  // null: Eigen for every batch
 };
 
 }  // namespace rnnad::cpu

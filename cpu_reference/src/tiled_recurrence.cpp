@@ -1,0 +1,267 @@
+// TiledRecurrence: fused, register-blocked LSTM/GRU steps over batch tiles (see tiled_recurrence.h).
+#include "tiled_recurrence.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+
+#include "rnnad/cpu/activations.h"
+#include "rnnad/cpu/activations_avx512.h"
+
+namespace rnnad::cpu::detail {
+
+namespace {
+
+namespace ei = Eigen::internal;
+using Packet = ei::packet_traits<float>::type;
+constexpr int kVW = ei::packet_traits<float>::size;  // floats per SIMD register: 16 with AVX-512
+// Rows per register block: kMR x accumulators registers hold the gates (24 of AVX-512's 32).
+constexpr int kMR = kVW >= 16 ? 6 : 3;
+#if defined(RNNAD_AVX512_ACTIVATIONS)
+constexpr bool kAvx512 = kVW == 16;  // gate updates on whole registers (activations_avx512.h)
+#endif
+static_assert(TiledRecurrence::kTileRows % kMR == 0);
+
+// Gate groups of a panel. The input part of K has kX groups, the recurrent part kH; each group
+// feeds one of kAcc accumulators (xmap / hmap). LSTM: i, f, g, o from both parts. GRU: r and z
+// sum both parts, but n keeps W_in x + b_in (acc 2) apart from W_hn h + b_hn (acc 3), since
+// PyTorch applies the reset gate to the latter only.
+struct LstmCell {
+  static constexpr int kX = 4, kH = 4, kAcc = 4;
+  static constexpr std::array<int, 4> xmap{0, 1, 2, 3}, hmap{0, 1, 2, 3};
+  // acc: [4][kVW] pre-activations i, f, g, o; c updated in place.
+  static void update(const float* acc, const float* /*h_prev*/, float* c, float* h) {
+#if defined(RNNAD_AVX512_ACTIVATIONS)
+    if constexpr (kAvx512) {
+      using namespace avx512;
+      const __m512 i = sigmoid_ps(_mm512_load_ps(acc));
+      const __m512 f = sigmoid_ps(_mm512_load_ps(acc + kVW));
+      const __m512 gg = tanh_ps(_mm512_load_ps(acc + 2 * kVW));
+      const __m512 o = sigmoid_ps(_mm512_load_ps(acc + 3 * kVW));
+      const __m512 cn = _mm512_add_ps(_mm512_mul_ps(f, _mm512_load_ps(c)), _mm512_mul_ps(i, gg));
+      _mm512_store_ps(c, cn);
+      _mm512_store_ps(h, _mm512_mul_ps(o, tanh_ps(cn)));
+      return;
+    }
+#endif
+    for (int u = 0; u < kVW; ++u) {
+      const float i = sigmoid_f32(acc[u]);
+      const float f = sigmoid_f32(acc[kVW + u]);
+      const float gg = tanh_f32(acc[2 * kVW + u]);
+      const float o = sigmoid_f32(acc[3 * kVW + u]);
+      const float cn = f * c[u] + i * gg;
+      c[u] = cn;
+      h[u] = o * tanh_f32(cn);
+    }
+  }
+};
+struct GruCell {
+  static constexpr int kX = 3, kH = 3, kAcc = 4;
+  static constexpr std::array<int, 3> xmap{0, 1, 2}, hmap{0, 1, 3};
+  // acc: [4][kVW] = r, z (both parts), W_in x + b_in, W_hn h + b_hn.
+  static void update(const float* acc, const float* h_prev, float* /*c*/, float* h) {
+#if defined(RNNAD_AVX512_ACTIVATIONS)
+    if constexpr (kAvx512) {
+      using namespace avx512;
+      const __m512 r = sigmoid_ps(_mm512_load_ps(acc));
+      const __m512 z = sigmoid_ps(_mm512_load_ps(acc + kVW));
+      const __m512 nn = tanh_ps(_mm512_fmadd_ps(r, _mm512_load_ps(acc + 3 * kVW), _mm512_load_ps(acc + 2 * kVW)));
+      const __m512 one_minus_z = _mm512_sub_ps(_mm512_set1_ps(1.0f), z);
+      _mm512_store_ps(h, _mm512_add_ps(_mm512_mul_ps(one_minus_z, nn), _mm512_mul_ps(z, _mm512_load_ps(h_prev))));
+      return;
+    }
+#endif
+    for (int u = 0; u < kVW; ++u) {
+      const float r = sigmoid_f32(acc[u]);
+      const float z = sigmoid_f32(acc[kVW + u]);
+      const float nn = tanh_f32(acc[2 * kVW + u] + r * acc[3 * kVW + u]);
+      h[u] = (1.0f - z) * nn + z * h_prev[u];
+    }
+  }
+};
+
+// Pre-activations of MR rows x kVW units: acc_out[MR][kAcc][kVW] = bias + x W_x + h W_h, with
+// x rows [MR, kx] (stride ldx), h rows [MR, kh] (stride ldh; kh = 0 skips a zero state), and
+// the panel's parts wx [kx][kX][kVW], wh [kh][kH][kVW].
+template <class Cell, int MR>
+void gate_block(const float* x, int64_t ldx, int64_t kx, const float* h, int64_t ldh, int64_t kh, const float* wx,
+                const float* wh, const float* bias, float* acc_out) {
+  Packet acc[MR][Cell::kAcc];
+  for (int g = 0; g < Cell::kAcc; ++g) {
+    const Packet b = ei::pload<Packet>(bias + g * kVW);
+    for (int r = 0; r < MR; ++r) acc[r][g] = b;
+  }
+  for (int64_t k = 0; k < kx; ++k, wx += Cell::kX * kVW) {
+    Packet w[Cell::kX];
+    for (int g = 0; g < Cell::kX; ++g) w[g] = ei::pload<Packet>(wx + g * kVW);
+    for (int r = 0; r < MR; ++r) {
+      const Packet a = ei::pset1<Packet>(x[r * ldx + k]);
+      for (int g = 0; g < Cell::kX; ++g) acc[r][Cell::xmap[g]] = ei::pmadd(a, w[g], acc[r][Cell::xmap[g]]);
+    }
+  }
+  for (int64_t k = 0; k < kh; ++k, wh += Cell::kH * kVW) {
+    Packet w[Cell::kH];
+    for (int g = 0; g < Cell::kH; ++g) w[g] = ei::pload<Packet>(wh + g * kVW);
+    for (int r = 0; r < MR; ++r) {
+      const Packet a = ei::pset1<Packet>(h[r * ldh + k]);
+      for (int g = 0; g < Cell::kH; ++g) acc[r][Cell::hmap[g]] = ei::pmadd(a, w[g], acc[r][Cell::hmap[g]]);
+    }
+  }
+  for (int r = 0; r < MR; ++r)
+    for (int g = 0; g < Cell::kAcc; ++g) ei::pstore(acc_out + (r * Cell::kAcc + g) * kVW, acc[r][g]);
+}
+
+template <class Cell>
+using BlockFn = void (*)(const float*, int64_t, int64_t, const float*, int64_t, int64_t, const float*, const float*,
+                         const float*, float*);
+
+// gate_block for 1..kMR rows, indexed by rows - 1 (the last block of a tile may be short).
+template <class Cell, std::size_t... M>
+constexpr std::array<BlockFn<Cell>, sizeof...(M)> block_table(std::index_sequence<M...>) {
+  return {&gate_block<Cell, static_cast<int>(M) + 1>...};
+}
+template <class Cell>
+constexpr auto kBlocks = block_table<Cell>(std::make_index_sequence<kMR>{});
+
+template <class Cell>
+int64_t panel_floats(int64_t input, int64_t hidden) {
+  return (input * Cell::kX + hidden * Cell::kH) * kVW;
+}
+
+// PyTorch row of the weight feeding group g's unit j: gate blocks i, f, g, o / r, z, n.
+template <class Cell>
+void pack_layer(const RnnParams& p, int64_t input, int64_t hidden, int64_t hp, float* panels, float* bias) {
+  const bool gru = Cell::kX == 3;
+  for (int64_t p0 = 0; p0 < hp; p0 += kVW) {
+    float* w = panels + (p0 / kVW) * panel_floats<Cell>(input, hidden);
+    for (int64_t k = 0; k < input; ++k)
+      for (int g = 0; g < Cell::kX; ++g)
+        for (int u = 0; u < kVW; ++u, ++w) {
+          const int64_t j = p0 + u;
+          *w = j < hidden ? p.weight_ih[(g * hidden + j) * input + k] : 0.0f;
+        }
+    for (int64_t k = 0; k < hidden; ++k)
+      for (int g = 0; g < Cell::kH; ++g)
+        for (int u = 0; u < kVW; ++u, ++w) {
+          const int64_t j = p0 + u;
+          *w = j < hidden ? p.weight_hh[(g * hidden + j) * hidden + k] : 0.0f;
+        }
+    float* b = bias + (p0 / kVW) * Cell::kAcc * kVW;
+    for (int a = 0; a < Cell::kAcc; ++a)
+      for (int u = 0; u < kVW; ++u) {
+        const int64_t j = p0 + u;
+        float v = 0.0f;
+        if (j < hidden && p.bias_ih) {
+          if (!gru) v = p.bias_ih[a * hidden + j] + p.bias_hh[a * hidden + j];     // LSTM: b_ih + b_hh
+          else if (a < 2) v = p.bias_ih[a * hidden + j] + p.bias_hh[a * hidden + j];  // r, z
+          else if (a == 2) v = p.bias_ih[2 * hidden + j];                            // b_in
+          else v = p.bias_hh[2 * hidden + j];                                        // b_hn
+        }
+        b[a * kVW + u] = v;
+      }
+  }
+}
+
+void copy_rows(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int64_t rows, int64_t width) {
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(dst + r * ld_dst, src + r * ld_src, static_cast<std::size_t>(width) * sizeof(float));
+}
+
+}  // namespace
+
+bool TiledRecurrence::supports(const RnnDims& dims) {
+  return !dims.bidirectional &&
+         ((dims.cell == CellType::Lstm && dims.proj_size == 0) || dims.cell == CellType::Gru);
+}
+
+TiledRecurrence::TiledRecurrence(const RnnDims& dims, const std::vector<RnnParams>& params, int64_t max_batch)
+    : m_dims(dims), m_hp((dims.hidden_size + kVW - 1) / kVW * kVW) {
+  const bool lstm = dims.cell == CellType::Lstm;
+  const int64_t H = dims.hidden_size, rows = std::min(max_batch, kTileRows);
+  for (int64_t l = 0; l < dims.num_layers; ++l) {
+    const int64_t I = dims.layer_input_size(l);
+    const int64_t n_panels = m_hp / kVW;
+    Buffer panels(static_cast<std::size_t>(n_panels * (lstm ? panel_floats<LstmCell>(I, H) : panel_floats<GruCell>(I, H))));
+    Buffer bias(static_cast<std::size_t>(n_panels * 4 * kVW));
+    if (lstm) pack_layer<LstmCell>(params[l], I, H, m_hp, panels.data(), bias.data());
+    else pack_layer<GruCell>(params[l], I, H, m_hp, panels.data(), bias.data());
+    m_panels.push_back(std::move(panels));
+    m_bias.push_back(std::move(bias));
+    for (int i = 0; i < 2; ++i) m_h.emplace_back(static_cast<std::size_t>(rows * m_hp), 0.0f);
+    if (lstm) m_c.emplace_back(static_cast<std::size_t>(rows * m_hp), 0.0f);
+  }
+}
+
+int64_t TiledRecurrence::workspace_bytes() const {
+  std::size_t n = 0;
+  for (const auto* list : {&m_panels, &m_bias, &m_h, &m_c})
+    for (const Buffer& b : *list) n += b.size();
+  return static_cast<int64_t>(n * sizeof(float));
+}
+
+void TiledRecurrence::forward(int64_t seq_len, int64_t batch, const float* x, const float* h0, const float* c0,
+                              float* output, float* h_n, float* c_n) {
+  for (int64_t b0 = 0; b0 < batch; b0 += kTileRows) {
+    const int64_t rows = std::min(kTileRows, batch - b0);
+    if (m_dims.cell == CellType::Lstm) run_tile<LstmCell>(seq_len, batch, b0, rows, x, h0, c0, output, h_n, c_n);
+    else run_tile<GruCell>(seq_len, batch, b0, rows, x, h0, c0, output, h_n, c_n);
+  }
+}
+
+// Batch rows [b0, b0 + rows) through every layer and step. State of layer l after step t is
+// m_h[2l + (t & 1)], so the state before step 0 lives in m_h[2l + 1].
+template <class Cell>
+void TiledRecurrence::run_tile(int64_t seq_len, int64_t batch, int64_t b0, int64_t rows, const float* x,
+                               const float* h0, const float* c0, float* output, float* h_n, float* c_n) {
+  const int64_t L = m_dims.num_layers, H = m_dims.hidden_size, I = m_dims.input_size, hp = m_hp;
+  const bool lstm = m_dims.cell == CellType::Lstm;
+  for (int64_t l = 0; l < L; ++l) {
+    float* h = m_h[2 * l + 1].data();
+    if (h0) copy_rows(h, hp, h0 + (l * batch + b0) * H, H, rows, H);
+    else std::fill_n(h, rows * hp, 0.0f);
+    if (!lstm) continue;
+    if (c0) copy_rows(m_c[l].data(), hp, c0 + (l * batch + b0) * H, H, rows, H);
+    else std::fill_n(m_c[l].data(), rows * hp, 0.0f);
+  }
+  for (int64_t t = 0; t < seq_len; ++t) {
+    const int64_t cur = t & 1, prev = cur ^ 1;
+    for (int64_t l = 0; l < L; ++l) {
+      const float* in = l == 0 ? x + (t * batch + b0) * I : m_h[2 * (l - 1) + cur].data();
+      float* out = l == L - 1 ? output + (t * batch + b0) * H : nullptr;
+      step_layer<Cell>(l, rows, in, l == 0 ? I : hp, m_h[2 * l + prev].data(), t == 0 && !h0, m_h[2 * l + cur].data(),
+                       lstm ? m_c[l].data() : nullptr, out);
+    }
+  }
+  const int64_t last = (seq_len - 1) & 1;
+  for (int64_t l = 0; l < L; ++l) {
+    copy_rows(h_n + (l * batch + b0) * H, H, m_h[2 * l + last].data(), hp, rows, H);
+    if (lstm && c_n) copy_rows(c_n + (l * batch + b0) * H, H, m_c[l].data(), hp, rows, H);
+  }
+}
+
+// One step of one layer for `rows` tile rows: in [rows, K_in] (stride ld_in), h_prev and h_next
+// [rows, H_p], c [rows, H_p] in place (LSTM); out (top layer) [rows, H] gets h_next's H columns.
+template <class Cell>
+void TiledRecurrence::step_layer(int64_t layer, int64_t rows, const float* in, int64_t ld_in, const float* h_prev,
+                                 bool zero_state, float* h_next, float* c, float* out) {
+  const int64_t H = m_dims.hidden_size, K_in = m_dims.layer_input_size(layer), hp = m_hp;
+  const int64_t kh = zero_state ? 0 : H, stride = panel_floats<Cell>(K_in, H);
+  alignas(64) float acc[kMR * Cell::kAcc * kVW];
+  for (int64_t p0 = 0; p0 < hp; p0 += kVW) {
+    const float* wx = m_panels[layer].data() + (p0 / kVW) * stride;
+    const float* wh = wx + K_in * Cell::kX * kVW;
+    const float* bias = m_bias[layer].data() + (p0 / kVW) * 4 * kVW;
+    for (int64_t r0 = 0; r0 < rows; r0 += kMR) {
+      const int64_t mr = std::min<int64_t>(kMR, rows - r0);
+      kBlocks<Cell>[mr - 1](in + r0 * ld_in, ld_in, K_in, h_prev + r0 * hp, hp, kh, wx, wh, bias, acc);
+      for (int64_t r = 0; r < mr; ++r) {
+        const int64_t o = (r0 + r) * hp + p0;
+        Cell::update(acc + r * Cell::kAcc * kVW, h_prev + o, c ? c + o : nullptr, h_next + o);
+      }
+    }
+  }
+  if (out) copy_rows(out, H, h_next, hp, rows, H);
+}
+
+}  // namespace rnnad::cpu::detail

@@ -1,0 +1,61 @@
+// TiledRecurrence: the CPU path's fused kernel for batched, unidirectional LSTM (without
+// proj_size) and GRU stacks (internal; cpu::RnnStack runs it for batch >= kTiledMinBatch).
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <vector>
+
+#include "rnnad/rnn_dims.h"
+
+namespace rnnad::cpu::detail {
+
+/// The batch is cut into tiles of at most kTileRows rows. A tile runs all layers over all steps
+/// (layer l at step t right after layer l-1 at step t), with its h and c in tile-local buffers
+/// that stay in L1/L2; nothing of size seq_len x batch x gates is ever written, and the input
+/// projection is not hoisted: per layer and step one fused kernel computes a block of kMR rows x
+/// kVW hidden units of every gate from [x_t | h_{t-1}] (K = input + hidden) in registers, against
+/// weights packed once into one panel per kVW units ([K][gate][kVW], zero-padded past H), then
+/// the gate non-linearities and the state update (the same activations.h functions and
+/// expressions as the Eigen path; PyTorch's equations, shared/docs/algorithms.md §5.1).
+/// A row's arithmetic does not depend on its tile, the batch size or the thread count.
+/// Not thread-safe: one forward() at a time per object.
+class TiledRecurrence {
+ public:
+  /// Rows per tile: a multiple of the kernel's row block, small enough that a tile's states of a
+  /// few layers stay in L2 while each weight panel is reused by every row block.
+  static constexpr int64_t kTileRows = 48;
+
+  /// True for LSTM without proj_size and GRU, unidirectional, any num_layers.
+  static bool supports(const RnnDims& dims);
+
+  /// `params[layer]` in PyTorch's layout (rnn_dims.h); copied and packed here. Precondition:
+  /// supports(dims), max_batch >= 1.
+  TiledRecurrence(const RnnDims& dims, const std::vector<RnnParams>& params, int64_t max_batch);
+
+  /// Same tensors and layouts as RnnStack::forward (time-major [seq_len, batch, ...], states
+  /// [num_layers, batch, H]; h0/c0 null = zeros; c_n null = not written). Allocates nothing.
+  void forward(int64_t seq_len, int64_t batch, const float* x, const float* h0, const float* c0, float* output,
+               float* h_n, float* c_n);
+
+  /// Bytes held: packed weights plus tile state.
+  int64_t workspace_bytes() const;
+
+ private:
+  using Buffer = std::vector<float, Eigen::aligned_allocator<float>>;
+  template <class Cell>
+  void run_tile(int64_t seq_len, int64_t batch, int64_t b0, int64_t rows, const float* x, const float* h0,
+                const float* c0, float* output, float* h_n, float* c_n);
+  template <class Cell>
+  void step_layer(int64_t layer, int64_t rows, const float* in, int64_t ld_in, const float* h_prev, bool zero_state,
+                  float* h_next, float* c, float* out);
+
+  RnnDims m_dims;
+  int64_t m_hp = 0;                 // H rounded up to the packet width: stride of tile states
+  std::vector<Buffer> m_panels;     // per layer: [H_p / kVW][K_l x groups x kVW]
+  std::vector<Buffer> m_bias;       // per layer: [H_p / kVW][accumulators x kVW]
+  std::vector<Buffer> m_h;          // per layer, 2 per layer (ping-pong): [kTileRows, H_p]
+  std::vector<Buffer> m_c;          // per layer (LSTM): [kTileRows, H_p]
+};
+
+}  // namespace rnnad::cpu::detail
