@@ -45,7 +45,7 @@ struct Result {
 Result run(const RnnDims& d, const Weights& w, Kernel kernel, int64_t T, int64_t B, const std::vector<float>& x,
            const std::vector<float>& h0, const std::vector<float>& c0) {
   cpu::RnnStack stack(d, w.params, B, T, kernel);
-  CHECK(stack.tiled_for(B) == (kernel == Kernel::Auto && B >= cpu::RnnStack::kTiledMinBatch));
+  CHECK(stack.tiled() == (kernel == Kernel::Auto));
   const auto LBH = static_cast<std::size_t>(d.num_layers * B * d.hidden_size);
   Result r{std::vector<float>(static_cast<std::size_t>(T * B * d.hidden_size), NAN), std::vector<float>(LBH, NAN),
            std::vector<float>(d.cell == CellType::Lstm ? LBH : 0, NAN)};
@@ -80,7 +80,7 @@ TEST_CASE("tiled kernel matches the Eigen reference kernel", "[cpu][tiled]") {
   for (CellType cell : {CellType::Lstm, CellType::Gru})
     for (int64_t H : {1, 15, 16, 17, 33, 80})
       for (int64_t L : {1, 3})
-        for (int64_t B : {2, 5, 47, 49, 97}) {
+        for (int64_t B : {1, 5, 47, 49, 97}) {
           const int64_t I = 1 + (H + B) % 9, T = 1 + (H * L + B) % 6;
           const bool state = (H + B) % 2 == 0, bias = B != 5;
           const RnnDims d{cell, I, H, L, 0, false};
@@ -110,20 +110,20 @@ TEST_CASE("tiled kernel: a row's result does not depend on the batch around it",
     const Weights w = random_weights(d, true, 0.4f, rng);
     const auto x = random_vector(static_cast<std::size_t>(T * B * I), 1.5f, rng);
     const Result all = run(d, w, Kernel::Auto, T, B, x, {}, {});
-    // Row b alone, twice (batch 2 keeps the tiled kernel): the same bits as inside the batch.
-    for (int64_t b : {0, 5, 47, 52}) {
-      std::vector<float> x2(static_cast<std::size_t>(T * 2 * I));
-      for (int64_t t = 0; t < T; ++t)
-        for (int64_t k = 0; k < 2; ++k)
-          std::copy_n(x.begin() + (t * B + b) * I, I, x2.begin() + (t * 2 + k) * I);
-      const Result two = run(d, w, Kernel::Auto, T, 2, x2, {}, {});
-      for (int64_t t = 0; t < T; ++t)
-        for (int64_t j = 0; j < H; ++j) {
-          INFO("row " << b << " t " << t << " unit " << j);
-          REQUIRE(two.output[static_cast<std::size_t>((t * 2 + 1) * H + j)] ==
-                  all.output[static_cast<std::size_t>((t * B + b) * H + j)]);
-        }
-    }
+    // Row b alone (batch 1) and three times (batch 3): the same bits as inside the batch.
+    for (int64_t b : {0, 5, 47, 52})
+      for (int64_t n : {1, 3}) {
+        std::vector<float> xn(static_cast<std::size_t>(T * n * I));
+        for (int64_t t = 0; t < T; ++t)
+          for (int64_t k = 0; k < n; ++k) std::copy_n(x.begin() + (t * B + b) * I, I, xn.begin() + (t * n + k) * I);
+        const Result few = run(d, w, Kernel::Auto, T, n, xn, {}, {});
+        for (int64_t t = 0; t < T; ++t)
+          for (int64_t j = 0; j < H; ++j) {
+            INFO("row " << b << " alone in a batch of " << n << ", t " << t << " unit " << j);
+            REQUIRE(few.output[static_cast<std::size_t>((t * n + n - 1) * H + j)] ==
+                    all.output[static_cast<std::size_t>((t * B + b) * H + j)]);
+          }
+      }
   }
 }
 

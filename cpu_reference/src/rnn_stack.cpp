@@ -19,11 +19,14 @@ void fill_rows(float* dst, int64_t rows, const float* row, int64_t width) {
 
 using detail::transposed;
 
-// Batch the Eigen kernel's workspace is sized for: all of max_batch, or only the batches below
-// kTiledMinBatch when the tiled kernel takes the others.
+bool use_tiled(const RnnDims& dims, RnnStack::Kernel kernel) {
+  return kernel == RnnStack::Kernel::Auto && detail::TiledRecurrence::supports(dims);
+}
+
+// Batch the Eigen kernel's workspace is sized for: max_batch, or 1 (never used) when the tiled
+// kernel runs every call.
 int64_t eigen_batch(const RnnDims& dims, int64_t max_batch, RnnStack::Kernel kernel) {
-  const bool tiled = kernel == RnnStack::Kernel::Auto && detail::TiledRecurrence::supports(dims);
-  return tiled ? std::min(max_batch, RnnStack::kTiledMinBatch - 1) : max_batch;
+  return use_tiled(dims, kernel) ? 1 : max_batch;
 }
 
 void copy_rows(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int64_t rows, int64_t width) {
@@ -75,7 +78,7 @@ RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t m
     m_bias_x.push_back(std::move(bx));
     m_bias_h.push_back(std::move(bh));
   }
-  if (max_batch < max_batch_in) m_tiled = std::make_unique<detail::TiledRecurrence>(dims, m_params, max_batch_in);
+  if (use_tiled(dims, kernel)) m_tiled = std::make_unique<detail::TiledRecurrence>(dims, m_params, max_batch_in);
   m_params.clear();  // everything needed is copied: the caller's buffers may go away
 
   m_gx.resize(static_cast<std::size_t>(m_chunk_steps * max_batch * G));
@@ -100,7 +103,7 @@ int64_t RnnStack::workspace_bytes() const {
 
 void RnnStack::forward(int64_t seq_len, int64_t batch, const float* x, const float* h0, const float* c0,
                        float* output, float* h_n, float* c_n) {
-  if (tiled_for(batch)) {
+  if (m_tiled) {
     m_tiled->forward(seq_len, batch, x, h0, c0, output, h_n, c_n);
     return;
   }

@@ -1,5 +1,5 @@
 // TiledRecurrence: the CPU path's fused kernel for batched, unidirectional LSTM (without
-// proj_size) and GRU stacks (internal; cpu::RnnStack runs it for batch >= kTiledMinBatch).
+// proj_size) and GRU stacks (internal; cpu::RnnStack runs it for those under Kernel::Auto).
 #pragma once
 
 #include <Eigen/Core>

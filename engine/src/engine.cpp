@@ -44,7 +44,7 @@ EngineOptions checked(const std::shared_ptr<const Model>& model, EngineOptions o
 }
 
 std::string cpu_backend_name(int threads, CpuKernels kernels) {
-  return std::string("cpu (") + (kernels == CpuKernels::Reference ? "reference kernels, " : "tiled kernel for batch >= 2, ") +
+  return std::string("cpu (") + (kernels == CpuKernels::Reference ? "reference kernels, " : "tiled LSTM/GRU kernel, ") +
          "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
          std::to_string(EIGEN_MINOR_VERSION) + ", " + std::to_string(threads) + (threads == 1 ? " thread)" : " threads)");
 }

@@ -22,9 +22,9 @@ namespace rnnad {
 enum class CudaKernels { Auto, Step, Persistent };
 
 /// Which CPU kernels run the recurrences (docs/architecture.md, "CPU kernels"): Auto runs the
-/// tiled, register-blocked LSTM/GRU kernel for batch >= 2 (unidirectional stacks without
-/// proj_size) and the Eigen kernel otherwise; Reference runs the Eigen kernel for every call,
-/// the correctness reference. Results agree within the fp32 tolerance.
+/// tiled, register-blocked kernel for unidirectional LSTM (without proj_size) and GRU stacks and
+/// the Eigen kernel for the others; Reference runs the Eigen kernel for every model, the
+/// correctness reference. Results agree within the fp32 tolerance.
 enum class CpuKernels { Auto, Reference };
 
 /// Device::Cuda allocates every device and pinned host buffer at construction; a call then only

@@ -30,15 +30,12 @@ using rnnad::RnnParams;
 /// - Tiled (src/tiled_recurrence.h; unidirectional LSTM without proj_size and GRU): batch tiles
 ///   run all layers and steps in cache with a register-blocked fused gate kernel on weights
 ///   packed at construction, so no projection buffer of seq_len x batch x G is materialised.
-/// Kernel::Auto runs Tiled for batch >= kTiledMinBatch where it applies, Eigen otherwise; the
-/// Eigen workspace is then sized for batch < kTiledMinBatch only.
+/// Kernel::Auto runs Tiled for every batch where it applies (at batch 1 both kernels are bound by
+/// streaming the weights from L2 and run level), Eigen otherwise.
 /// Not thread-safe: one forward() at a time per object.
 class RnnStack {
  public:
   static constexpr int64_t kProjectionChunkBytes = int64_t{8} << 20;
-  /// Smallest batch that Kernel::Auto runs on the tiled kernel.
-  static constexpr int64_t kTiledMinBatch = 2;
-
   enum class Kernel { Auto, Eigen };
 
   /// `params[layer * D + direction]`, num_layers * D entries. Throws std::invalid_argument when
@@ -63,8 +60,8 @@ class RnnStack {
   int64_t max_seq_len() const { return m_max_seq_len; }
   /// Bytes of workspace held, both kernels (for reporting).
   int64_t workspace_bytes() const;
-  /// True when forward() with this batch runs the tiled kernel.
-  bool tiled_for(int64_t batch) const { return m_tiled && batch >= kTiledMinBatch; }
+  /// True when forward() runs the tiled kernel.
+  bool tiled() const { return m_tiled != nullptr; }
 
  private:
   void run_direction(int64_t layer, int64_t dir, int64_t seq_len, int64_t batch, const float* in, float* out,
@@ -88,7 +85,7 @@ class RnnStack {
   GemmPlan m_gemm_hh;                        // [B, G] += h [B, H_out] W_hh^T
   std::vector<GemmPlan> m_gemm_hr;           // LSTM proj: [B, P] += m [B, H] W_hr^T (0 or 1 entries)
   std::vector<float> m_gx, m_gh, m_c, m_m, m_zeros, m_layer_buf[2];
-  std::unique_ptr<detail::TiledRecurrence> m_tiled;  // null: Eigen for every batch
+  std::unique_ptr<detail::TiledRecurrence> m_tiled;  // null: the Eigen kernel
 };
 
 }  // namespace rnnad::cpu
