@@ -81,17 +81,18 @@ struct GruCell {
   }
 };
 
-// Pre-activations of MR rows x kVW units: acc_out[MR][kAcc][kVW] = bias + x W_x + h W_h, with
+// Pre-activations of MR rows x kVW units: out[MR][kAcc][kVW] (row stride ld_out) = init + x W_x
+// + h W_h, with init [MR][kAcc][kVW] (row stride ld_init; 0: the bias, the same for every row),
 // x rows [MR, kx] (stride ldx), h rows [MR, kh] (stride ldh; kh = 0 skips a zero state), and
-// the panel's parts wx [kx][kX][kVW], wh [kh][kH][kVW].
+// the panel's parts wx [kx][kX][kVW], wh [kh][kH][kVW]. Each row sums in one order (init, x
+// part with k ascending, h part with k ascending), so splitting a step into a hoisted input
+// projection (kh = 0) and a recurrent part (kx = 0, init = that projection) changes no bit.
 template <class Cell, int MR>
 void gate_block(const float* x, int64_t ldx, int64_t kx, const float* h, int64_t ldh, int64_t kh, const float* wx,
-                const float* wh, const float* bias, float* acc_out) {
+                const float* wh, const float* init, int64_t ld_init, float* out, int64_t ld_out) {
   Packet acc[MR][Cell::kAcc];
-  for (int g = 0; g < Cell::kAcc; ++g) {
-    const Packet b = ei::pload<Packet>(bias + g * kVW);
-    for (int r = 0; r < MR; ++r) acc[r][g] = b;
-  }
+  for (int r = 0; r < MR; ++r)
+    for (int g = 0; g < Cell::kAcc; ++g) acc[r][g] = ei::pload<Packet>(init + r * ld_init + g * kVW);
   for (int64_t k = 0; k < kx; ++k, wx += Cell::kX * kVW) {
     Packet w[Cell::kX];
     for (int g = 0; g < Cell::kX; ++g) w[g] = ei::pload<Packet>(wx + g * kVW);
@@ -109,12 +110,12 @@ void gate_block(const float* x, int64_t ldx, int64_t kx, const float* h, int64_t
     }
   }
   for (int r = 0; r < MR; ++r)
-    for (int g = 0; g < Cell::kAcc; ++g) ei::pstore(acc_out + (r * Cell::kAcc + g) * kVW, acc[r][g]);
+    for (int g = 0; g < Cell::kAcc; ++g) ei::pstore(out + r * ld_out + g * kVW, acc[r][g]);
 }
 
 template <class Cell>
 using BlockFn = void (*)(const float*, int64_t, int64_t, const float*, int64_t, int64_t, const float*, const float*,
-                         const float*, float*);
+                         const float*, int64_t, float*, int64_t);
 
 // gate_block for 1..kMR rows, indexed by rows - 1 (the last block of a tile may be short).
 template <class Cell, std::size_t... M>
@@ -176,7 +177,7 @@ bool TiledRecurrence::supports(const RnnDims& dims) {
 }
 
 TiledRecurrence::TiledRecurrence(const RnnDims& dims, const std::vector<RnnParams>& params, int64_t max_batch)
-    : m_dims(dims), m_hp((dims.hidden_size + kVW - 1) / kVW * kVW) {
+    : m_dims(dims), m_hp((dims.hidden_size + kVW - 1) / kVW * kVW), m_ld_gx(m_hp * 4) {
   const bool lstm = dims.cell == CellType::Lstm;
   const int64_t H = dims.hidden_size, rows = std::min(max_batch, kTileRows);
   for (int64_t l = 0; l < dims.num_layers; ++l) {
@@ -191,10 +192,16 @@ TiledRecurrence::TiledRecurrence(const RnnDims& dims, const std::vector<RnnParam
     for (int i = 0; i < 2; ++i) m_h.emplace_back(static_cast<std::size_t>(rows * m_hp), 0.0f);
     if (lstm) m_c.emplace_back(static_cast<std::size_t>(rows * m_hp), 0.0f);
   }
+  // Hoisted mode (batch < kMR): projections of m_chunk steps at a time.
+  const int64_t small = std::min<int64_t>(max_batch, kMR - 1);
+  m_chunk = std::max<int64_t>(1, kHoistChunkBytes / (small * m_ld_gx * int64_t{sizeof(float)}));
+  m_gx.assign(static_cast<std::size_t>(m_chunk * small * m_ld_gx), 0.0f);
+  if (dims.num_layers > 1)
+    for (Buffer& b : m_seq) b.assign(static_cast<std::size_t>(m_chunk * small * m_hp), 0.0f);
 }
 
 int64_t TiledRecurrence::workspace_bytes() const {
-  std::size_t n = 0;
+  std::size_t n = m_gx.size() + m_seq[0].size() + m_seq[1].size();
   for (const auto* list : {&m_panels, &m_bias, &m_h, &m_c})
     for (const Buffer& b : *list) n += b.size();
   return static_cast<int64_t>(n * sizeof(float));
@@ -202,59 +209,120 @@ int64_t TiledRecurrence::workspace_bytes() const {
 
 void TiledRecurrence::forward(int64_t seq_len, int64_t batch, const float* x, const float* h0, const float* c0,
                               float* output, float* h_n, float* c_n) {
+  const bool lstm = m_dims.cell == CellType::Lstm;
+  if (batch < kMR) {
+    if (lstm) run_hoisted<LstmCell>(seq_len, batch, x, h0, c0, output, h_n, c_n);
+    else run_hoisted<GruCell>(seq_len, batch, x, h0, c0, output, h_n, c_n);
+    return;
+  }
   for (int64_t b0 = 0; b0 < batch; b0 += kTileRows) {
     const int64_t rows = std::min(kTileRows, batch - b0);
-    if (m_dims.cell == CellType::Lstm) run_tile<LstmCell>(seq_len, batch, b0, rows, x, h0, c0, output, h_n, c_n);
+    if (lstm) run_tile<LstmCell>(seq_len, batch, b0, rows, x, h0, c0, output, h_n, c_n);
     else run_tile<GruCell>(seq_len, batch, b0, rows, x, h0, c0, output, h_n, c_n);
   }
 }
 
-// Batch rows [b0, b0 + rows) through every layer and step. State of layer l after step t is
-// m_h[2l + (t & 1)], so the state before step 0 lives in m_h[2l + 1].
+// State of layer l after step t is m_h[2l + (t & 1)], so the state before step 0 is m_h[2l + 1].
+void TiledRecurrence::load_state(int64_t batch, int64_t b0, int64_t rows, const float* h0, const float* c0) {
+  const int64_t H = m_dims.hidden_size, hp = m_hp;
+  for (int64_t l = 0; l < m_dims.num_layers; ++l) {
+    float* h = m_h[2 * l + 1].data();
+    if (h0) copy_rows(h, hp, h0 + (l * batch + b0) * H, H, rows, H);
+    else std::fill_n(h, rows * hp, 0.0f);
+    if (m_c.empty()) continue;
+    if (c0) copy_rows(m_c[l].data(), hp, c0 + (l * batch + b0) * H, H, rows, H);
+    else std::fill_n(m_c[l].data(), rows * hp, 0.0f);
+  }
+}
+
+void TiledRecurrence::store_state(int64_t seq_len, int64_t batch, int64_t b0, int64_t rows, float* h_n, float* c_n) {
+  const int64_t H = m_dims.hidden_size, last = (seq_len - 1) & 1;
+  for (int64_t l = 0; l < m_dims.num_layers; ++l) {
+    copy_rows(h_n + (l * batch + b0) * H, H, m_h[2 * l + last].data(), m_hp, rows, H);
+    if (!m_c.empty() && c_n) copy_rows(c_n + (l * batch + b0) * H, H, m_c[l].data(), m_hp, rows, H);
+  }
+}
+
+// Batch rows [b0, b0 + rows) through every layer and step, each step one fused product.
 template <class Cell>
 void TiledRecurrence::run_tile(int64_t seq_len, int64_t batch, int64_t b0, int64_t rows, const float* x,
                                const float* h0, const float* c0, float* output, float* h_n, float* c_n) {
   const int64_t L = m_dims.num_layers, H = m_dims.hidden_size, I = m_dims.input_size, hp = m_hp;
-  const bool lstm = m_dims.cell == CellType::Lstm;
-  for (int64_t l = 0; l < L; ++l) {
-    float* h = m_h[2 * l + 1].data();
-    if (h0) copy_rows(h, hp, h0 + (l * batch + b0) * H, H, rows, H);
-    else std::fill_n(h, rows * hp, 0.0f);
-    if (!lstm) continue;
-    if (c0) copy_rows(m_c[l].data(), hp, c0 + (l * batch + b0) * H, H, rows, H);
-    else std::fill_n(m_c[l].data(), rows * hp, 0.0f);
-  }
+  load_state(batch, b0, rows, h0, c0);
   for (int64_t t = 0; t < seq_len; ++t) {
     const int64_t cur = t & 1, prev = cur ^ 1;
     for (int64_t l = 0; l < L; ++l) {
       const float* in = l == 0 ? x + (t * batch + b0) * I : m_h[2 * (l - 1) + cur].data();
       float* out = l == L - 1 ? output + (t * batch + b0) * H : nullptr;
       step_layer<Cell>(l, rows, in, l == 0 ? I : hp, m_h[2 * l + prev].data(), t == 0 && !h0, m_h[2 * l + cur].data(),
-                       lstm ? m_c[l].data() : nullptr, out);
+                       m_c.empty() ? nullptr : m_c[l].data(), out, nullptr);
     }
   }
-  const int64_t last = (seq_len - 1) & 1;
-  for (int64_t l = 0; l < L; ++l) {
-    copy_rows(h_n + (l * batch + b0) * H, H, m_h[2 * l + last].data(), hp, rows, H);
-    if (lstm && c_n) copy_rows(c_n + (l * batch + b0) * H, H, m_c[l].data(), hp, rows, H);
+  store_state(seq_len, batch, b0, rows, h_n, c_n);
+}
+
+// A batch under one row block: its weights would be streamed once per step and row, so the
+// input projections are hoisted out of the recurrence, m_chunk steps at a time, as a product over
+// chunk x batch rows (layer by layer inside a chunk: the next layer's input is this chunk's
+// output), and each step only multiplies h_{t-1} by the recurrent part of the panels.
+template <class Cell>
+void TiledRecurrence::run_hoisted(int64_t seq_len, int64_t batch, const float* x, const float* h0, const float* c0,
+                                  float* output, float* h_n, float* c_n) {
+  const int64_t L = m_dims.num_layers, H = m_dims.hidden_size, I = m_dims.input_size, hp = m_hp;
+  load_state(batch, 0, batch, h0, c0);
+  for (int64_t t0 = 0; t0 < seq_len; t0 += m_chunk) {
+    const int64_t n = std::min(m_chunk, seq_len - t0);
+    for (int64_t l = 0; l < L; ++l) {
+      if (l == 0) project<Cell>(0, n * batch, x + t0 * batch * I, I);
+      else project<Cell>(l, n * batch, m_seq[(l - 1) & 1].data(), hp);
+      for (int64_t s = 0; s < n; ++s) {
+        const int64_t t = t0 + s, cur = t & 1;
+        float* h_next = m_h[2 * l + cur].data();
+        step_layer<Cell>(l, batch, nullptr, 0, m_h[2 * l + (cur ^ 1)].data(), t == 0 && !h0, h_next,
+                         m_c.empty() ? nullptr : m_c[l].data(), l == L - 1 ? output + t * batch * H : nullptr,
+                         m_gx.data() + s * batch * m_ld_gx);
+        if (l < L - 1) std::copy_n(h_next, batch * hp, m_seq[l & 1].data() + s * batch * hp);
+      }
+    }
+  }
+  store_state(seq_len, batch, 0, batch, h_n, c_n);
+}
+
+// m_gx rows [0, rows) = bias + in W_x of layer `layer` (in: [rows, K_in], stride ld_in), laid out
+// [row][panel][kAcc][kVW].
+template <class Cell>
+void TiledRecurrence::project(int64_t layer, int64_t rows, const float* in, int64_t ld_in) {
+  const int64_t K_in = m_dims.layer_input_size(layer), stride = panel_floats<Cell>(K_in, m_dims.hidden_size);
+  for (int64_t p = 0; p < m_hp / kVW; ++p) {
+    const float* wx = m_panels[layer].data() + p * stride;
+    const float* bias = m_bias[layer].data() + p * Cell::kAcc * kVW;
+    for (int64_t r0 = 0; r0 < rows; r0 += kMR) {
+      const int64_t mr = std::min<int64_t>(kMR, rows - r0);
+      kBlocks<Cell>[mr - 1](in + r0 * ld_in, ld_in, K_in, nullptr, 0, 0, wx, wx, bias, 0,
+                            m_gx.data() + r0 * m_ld_gx + p * Cell::kAcc * kVW, m_ld_gx);
+    }
   }
 }
 
-// One step of one layer for `rows` tile rows: in [rows, K_in] (stride ld_in), h_prev and h_next
-// [rows, H_p], c [rows, H_p] in place (LSTM); out (top layer) [rows, H] gets h_next's H columns.
+// One step of one layer for `rows` rows: h_prev and h_next [rows, H_p], c [rows, H_p] in place
+// (LSTM); out (top layer) [rows, H] gets h_next's H columns. The product starts from the bias
+// and takes in [rows, K_in] (stride ld_in), or with gx (hoisted: [rows][panel][kAcc][kVW]) starts
+// from gx and takes no input part.
 template <class Cell>
 void TiledRecurrence::step_layer(int64_t layer, int64_t rows, const float* in, int64_t ld_in, const float* h_prev,
-                                 bool zero_state, float* h_next, float* c, float* out) {
+                                 bool zero_state, float* h_next, float* c, float* out, const float* gx) {
   const int64_t H = m_dims.hidden_size, K_in = m_dims.layer_input_size(layer), hp = m_hp;
-  const int64_t kh = zero_state ? 0 : H, stride = panel_floats<Cell>(K_in, H);
+  const int64_t kx = gx ? 0 : K_in, kh = zero_state ? 0 : H, stride = panel_floats<Cell>(K_in, H);
   alignas(64) float acc[kMR * Cell::kAcc * kVW];
   for (int64_t p0 = 0; p0 < hp; p0 += kVW) {
     const float* wx = m_panels[layer].data() + (p0 / kVW) * stride;
     const float* wh = wx + K_in * Cell::kX * kVW;
-    const float* bias = m_bias[layer].data() + (p0 / kVW) * 4 * kVW;
+    const int64_t panel = (p0 / kVW) * Cell::kAcc * kVW;
     for (int64_t r0 = 0; r0 < rows; r0 += kMR) {
       const int64_t mr = std::min<int64_t>(kMR, rows - r0);
-      kBlocks<Cell>[mr - 1](in + r0 * ld_in, ld_in, K_in, h_prev + r0 * hp, hp, kh, wx, wh, bias, acc);
+      const float* init = gx ? gx + r0 * m_ld_gx + panel : m_bias[layer].data() + panel;
+      kBlocks<Cell>[mr - 1](in + r0 * ld_in, ld_in, kx, h_prev + r0 * hp, hp, kh, wx, wh, init, gx ? m_ld_gx : 0, acc,
+                            Cell::kAcc * kVW);
       for (int64_t r = 0; r < mr; ++r) {
         const int64_t o = (r0 + r) * hp + p0;
         Cell::update(acc + r * Cell::kAcc * kVW, h_prev + o, c ? c + o : nullptr, h_next + o);

@@ -18,13 +18,20 @@ namespace rnnad::cpu::detail {
 /// weights packed once into one panel per kVW units ([K][gate][kVW], zero-padded past H), then
 /// the gate non-linearities and the state update (the same activations.h functions and
 /// expressions as the Eigen path; PyTorch's equations, shared/docs/algorithms.md §5.1).
-/// A row's arithmetic does not depend on its tile, the batch size or the thread count.
+/// A batch under one row block (6 rows with AVX-512) would stream the weights once per step and
+/// row: there the input projections are hoisted, a chunk of steps at a time, into one product
+/// over chunk x batch rows, and each step multiplies only h_{t-1} by the recurrent part.
+/// A row's arithmetic (bias, input part, recurrent part, k ascending) is the same in both modes
+/// and does not depend on its tile, the batch size or the thread count: its outputs are the
+/// same bits at batch 1 and inside any batch.
 /// Not thread-safe: one forward() at a time per object.
 class TiledRecurrence {
  public:
   /// Rows per tile: a multiple of the kernel's row block, small enough that a tile's states of a
   /// few layers stay in L2 while each weight panel is reused by every row block.
   static constexpr int64_t kTileRows = 48;
+  /// Bytes of hoisted input projections held at a time (batches under one row block).
+  static constexpr int64_t kHoistChunkBytes = int64_t{256} << 10;
 
   /// True for LSTM without proj_size and GRU, unidirectional, any num_layers.
   static bool supports(const RnnDims& dims);
@@ -47,15 +54,26 @@ class TiledRecurrence {
   void run_tile(int64_t seq_len, int64_t batch, int64_t b0, int64_t rows, const float* x, const float* h0,
                 const float* c0, float* output, float* h_n, float* c_n);
   template <class Cell>
+  void run_hoisted(int64_t seq_len, int64_t batch, const float* x, const float* h0, const float* c0, float* output,
+                   float* h_n, float* c_n);
+  template <class Cell>
+  void project(int64_t layer, int64_t rows, const float* in, int64_t ld_in);
+  template <class Cell>
   void step_layer(int64_t layer, int64_t rows, const float* in, int64_t ld_in, const float* h_prev, bool zero_state,
-                  float* h_next, float* c, float* out);
+                  float* h_next, float* c, float* out, const float* gx);
+  void load_state(int64_t batch, int64_t b0, int64_t rows, const float* h0, const float* c0);
+  void store_state(int64_t seq_len, int64_t batch, int64_t b0, int64_t rows, float* h_n, float* c_n);
 
   RnnDims m_dims;
   int64_t m_hp = 0;                 // H rounded up to the packet width: stride of tile states
+  int64_t m_ld_gx = 0;              // floats per row of hoisted projections: H_p x 4 accumulators
+  int64_t m_chunk = 1;              // steps per hoisted chunk
   std::vector<Buffer> m_panels;     // per layer: [H_p / kVW][K_l x groups x kVW]
   std::vector<Buffer> m_bias;       // per layer: [H_p / kVW][accumulators x kVW]
   std::vector<Buffer> m_h;          // per layer, 2 per layer (ping-pong): [kTileRows, H_p]
   std::vector<Buffer> m_c;          // per layer (LSTM): [kTileRows, H_p]
+  Buffer m_gx;                      // hoisted projections: [m_chunk x batch, m_ld_gx]
+  Buffer m_seq[2];                  // a chunk's output of layer l for layer l + 1: [m_chunk x batch, H_p]
 };
 
 }  // namespace rnnad::cpu::detail
