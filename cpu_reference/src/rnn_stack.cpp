@@ -37,7 +37,7 @@ void copy_rows(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int
 }  // namespace
 
 RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t max_batch_in, int64_t max_seq_len,
-                   Kernel kernel)
+                   Kernel kernel, Team* team)
     : m_dims(dims),
       m_params(std::move(params)),
       m_max_batch(max_batch_in),
@@ -78,7 +78,7 @@ RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t m
     m_bias_x.push_back(std::move(bx));
     m_bias_h.push_back(std::move(bh));
   }
-  if (use_tiled(dims, kernel)) m_tiled = std::make_unique<detail::TiledRecurrence>(dims, m_params, max_batch_in);
+  if (use_tiled(dims, kernel)) m_tiled = std::make_unique<detail::TiledRecurrence>(dims, m_params, max_batch_in, team);
   m_params.clear();  // everything needed is copied: the caller's buffers may go away
 
   m_gx.resize(static_cast<std::size_t>(m_chunk_steps * max_batch * G));

@@ -176,8 +176,9 @@ bool TiledRecurrence::supports(const RnnDims& dims) {
          ((dims.cell == CellType::Lstm && dims.proj_size == 0) || dims.cell == CellType::Gru);
 }
 
-TiledRecurrence::TiledRecurrence(const RnnDims& dims, const std::vector<RnnParams>& params, int64_t max_batch)
-    : m_dims(dims), m_hp((dims.hidden_size + kVW - 1) / kVW * kVW), m_ld_gx(m_hp * 4) {
+TiledRecurrence::TiledRecurrence(const RnnDims& dims, const std::vector<RnnParams>& params, int64_t max_batch,
+                                 Team* team)
+    : m_dims(dims), m_hp((dims.hidden_size + kVW - 1) / kVW * kVW), m_ld_gx(m_hp * 4), m_team(team) {
   const bool lstm = dims.cell == CellType::Lstm;
   const int64_t H = dims.hidden_size, rows = std::min(max_batch, kTileRows);
   for (int64_t l = 0; l < dims.num_layers; ++l) {
@@ -198,6 +199,7 @@ TiledRecurrence::TiledRecurrence(const RnnDims& dims, const std::vector<RnnParam
   m_gx.assign(static_cast<std::size_t>(m_chunk * small * m_ld_gx), 0.0f);
   if (dims.num_layers > 1)
     for (Buffer& b : m_seq) b.assign(static_cast<std::size_t>(m_chunk * small * m_hp), 0.0f);
+  m_split = team && H * (lstm ? 4 : 3) * m_hp * int64_t{sizeof(float)} >= kSplitMinBytes;
 }
 
 int64_t TiledRecurrence::workspace_bytes() const {
@@ -211,8 +213,19 @@ void TiledRecurrence::forward(int64_t seq_len, int64_t batch, const float* x, co
                               float* output, float* h_n, float* c_n) {
   const bool lstm = m_dims.cell == CellType::Lstm;
   if (batch < kMR) {
-    if (lstm) run_hoisted<LstmCell>(seq_len, batch, x, h0, c0, output, h_n, c_n);
-    else run_hoisted<GruCell>(seq_len, batch, x, h0, c0, output, h_n, c_n);
+    load_state(batch, 0, batch, h0, c0);
+    const int parts = m_split ? static_cast<int>(std::min<int64_t>(m_team->size(), m_hp / kVW)) : 1;
+    auto part = [&](int i) {
+      if (lstm) run_hoisted<LstmCell>(seq_len, batch, x, h0 == nullptr, output, i, parts);
+      else run_hoisted<GruCell>(seq_len, batch, x, h0 == nullptr, output, i, parts);
+    };
+    if (parts == 1) {
+      part(0);
+    } else {
+      m_barrier.reset(parts);
+      m_team->run(parts, [](void* f, int i) { (*static_cast<decltype(part)*>(f))(i); }, &part);
+    }
+    store_state(seq_len, batch, 0, batch, h_n, c_n);
     return;
   }
   for (int64_t b0 = 0; b0 < batch; b0 += kTileRows) {
@@ -255,7 +268,7 @@ void TiledRecurrence::run_tile(int64_t seq_len, int64_t batch, int64_t b0, int64
       const float* in = l == 0 ? x + (t * batch + b0) * I : m_h[2 * (l - 1) + cur].data();
       float* out = l == L - 1 ? output + (t * batch + b0) * H : nullptr;
       step_layer<Cell>(l, rows, in, l == 0 ? I : hp, m_h[2 * l + prev].data(), t == 0 && !h0, m_h[2 * l + cur].data(),
-                       m_c.empty() ? nullptr : m_c[l].data(), out, nullptr);
+                       m_c.empty() ? nullptr : m_c[l].data(), out, nullptr, 0, hp / kVW);
     }
   }
   store_state(seq_len, batch, b0, rows, h_n, c_n);
@@ -264,36 +277,40 @@ void TiledRecurrence::run_tile(int64_t seq_len, int64_t batch, int64_t b0, int64
 // A batch under one row block: its weights would be streamed once per step and row, so the
 // input projections are hoisted out of the recurrence, m_chunk steps at a time, as a product over
 // chunk x batch rows (layer by layer inside a chunk: the next layer's input is this chunk's
-// output), and each step only multiplies h_{t-1} by the recurrent part of the panels.
+// output), and each step only multiplies h_{t-1} by the recurrent part of the panels. Part
+// `part` of `parts` (threads of m_team) computes only its share of the panels (hidden units),
+// keeping those weights in its core's L2; the parts meet at m_barrier after every step, since
+// the next step reads all of h. States are loaded and stored by the caller.
 template <class Cell>
-void TiledRecurrence::run_hoisted(int64_t seq_len, int64_t batch, const float* x, const float* h0, const float* c0,
-                                  float* output, float* h_n, float* c_n) {
+void TiledRecurrence::run_hoisted(int64_t seq_len, int64_t batch, const float* x, bool zero_state, float* output,
+                                  int part, int parts) {
   const int64_t L = m_dims.num_layers, H = m_dims.hidden_size, I = m_dims.input_size, hp = m_hp;
-  load_state(batch, 0, batch, h0, c0);
+  const int64_t P = hp / kVW, pa = P * part / parts, pb = P * (part + 1) / parts;
+  const int64_t cols = (pb - pa) * kVW;  // this part's columns of h: [pa kVW, pb kVW)
   for (int64_t t0 = 0; t0 < seq_len; t0 += m_chunk) {
     const int64_t n = std::min(m_chunk, seq_len - t0);
     for (int64_t l = 0; l < L; ++l) {
-      if (l == 0) project<Cell>(0, n * batch, x + t0 * batch * I, I);
-      else project<Cell>(l, n * batch, m_seq[(l - 1) & 1].data(), hp);
+      if (l == 0) project<Cell>(0, n * batch, x + t0 * batch * I, I, pa, pb);
+      else project<Cell>(l, n * batch, m_seq[(l - 1) & 1].data(), hp, pa, pb);
       for (int64_t s = 0; s < n; ++s) {
         const int64_t t = t0 + s, cur = t & 1;
         float* h_next = m_h[2 * l + cur].data();
-        step_layer<Cell>(l, batch, nullptr, 0, m_h[2 * l + (cur ^ 1)].data(), t == 0 && !h0, h_next,
+        step_layer<Cell>(l, batch, nullptr, 0, m_h[2 * l + (cur ^ 1)].data(), t == 0 && zero_state, h_next,
                          m_c.empty() ? nullptr : m_c[l].data(), l == L - 1 ? output + t * batch * H : nullptr,
-                         m_gx.data() + s * batch * m_ld_gx);
-        if (l < L - 1) std::copy_n(h_next, batch * hp, m_seq[l & 1].data() + s * batch * hp);
+                         m_gx.data() + s * batch * m_ld_gx, pa, pb);
+        if (l < L - 1) copy_rows(m_seq[l & 1].data() + s * batch * hp + pa * kVW, hp, h_next + pa * kVW, hp, batch, cols);
+        if (parts > 1) m_barrier.wait();
       }
     }
   }
-  store_state(seq_len, batch, 0, batch, h_n, c_n);
 }
 
-// m_gx rows [0, rows) = bias + in W_x of layer `layer` (in: [rows, K_in], stride ld_in), laid out
-// [row][panel][kAcc][kVW].
+// m_gx rows [0, rows), panels [pa, pb) = bias + in W_x of layer `layer` (in: [rows, K_in],
+// stride ld_in), laid out [row][panel][kAcc][kVW].
 template <class Cell>
-void TiledRecurrence::project(int64_t layer, int64_t rows, const float* in, int64_t ld_in) {
+void TiledRecurrence::project(int64_t layer, int64_t rows, const float* in, int64_t ld_in, int64_t pa, int64_t pb) {
   const int64_t K_in = m_dims.layer_input_size(layer), stride = panel_floats<Cell>(K_in, m_dims.hidden_size);
-  for (int64_t p = 0; p < m_hp / kVW; ++p) {
+  for (int64_t p = pa; p < pb; ++p) {
     const float* wx = m_panels[layer].data() + p * stride;
     const float* bias = m_bias[layer].data() + p * Cell::kAcc * kVW;
     for (int64_t r0 = 0; r0 < rows; r0 += kMR) {
@@ -304,17 +321,18 @@ void TiledRecurrence::project(int64_t layer, int64_t rows, const float* in, int6
   }
 }
 
-// One step of one layer for `rows` rows: h_prev and h_next [rows, H_p], c [rows, H_p] in place
-// (LSTM); out (top layer) [rows, H] gets h_next's H columns. The product starts from the bias
-// and takes in [rows, K_in] (stride ld_in), or with gx (hoisted: [rows][panel][kAcc][kVW]) starts
-// from gx and takes no input part.
+// One step of one layer for `rows` rows and the units of panels [pa, pb): h_prev and h_next
+// [rows, H_p], c [rows, H_p] in place (LSTM); out (top layer) [rows, H] gets h_next's columns of
+// those units. The product starts from the bias and takes in [rows, K_in] (stride ld_in), or
+// with gx (hoisted: [rows][panel][kAcc][kVW]) starts from gx and takes no input part.
 template <class Cell>
 void TiledRecurrence::step_layer(int64_t layer, int64_t rows, const float* in, int64_t ld_in, const float* h_prev,
-                                 bool zero_state, float* h_next, float* c, float* out, const float* gx) {
+                                 bool zero_state, float* h_next, float* c, float* out, const float* gx, int64_t pa,
+                                 int64_t pb) {
   const int64_t H = m_dims.hidden_size, K_in = m_dims.layer_input_size(layer), hp = m_hp;
   const int64_t kx = gx ? 0 : K_in, kh = zero_state ? 0 : H, stride = panel_floats<Cell>(K_in, H);
   alignas(64) float acc[kMR * Cell::kAcc * kVW];
-  for (int64_t p0 = 0; p0 < hp; p0 += kVW) {
+  for (int64_t p0 = pa * kVW; p0 < pb * kVW; p0 += kVW) {
     const float* wx = m_panels[layer].data() + (p0 / kVW) * stride;
     const float* wh = wx + K_in * Cell::kX * kVW;
     const int64_t panel = (p0 / kVW) * Cell::kAcc * kVW;
@@ -329,7 +347,8 @@ void TiledRecurrence::step_layer(int64_t layer, int64_t rows, const float* in, i
       }
     }
   }
-  if (out) copy_rows(out, H, h_next, hp, rows, H);
+  const int64_t j0 = pa * kVW, j1 = std::min(pb * kVW, H);
+  if (out && j1 > j0) copy_rows(out + j0, H, h_next + j0, hp, rows, j1 - j0);
 }
 
 }  // namespace rnnad::cpu::detail

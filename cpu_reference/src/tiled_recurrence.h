@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "rnnad/cpu/team.h"
 #include "rnnad/rnn_dims.h"
 
 namespace rnnad::cpu::detail {
@@ -32,13 +33,17 @@ class TiledRecurrence {
   static constexpr int64_t kTileRows = 48;
   /// Bytes of hoisted input projections held at a time (batches under one row block).
   static constexpr int64_t kHoistChunkBytes = int64_t{256} << 10;
+  /// Recurrent weights (bytes per layer) from which a batch under one row block is split over
+  /// the team's threads by hidden units: below it, a barrier per step costs more than it saves.
+  static constexpr int64_t kSplitMinBytes = int64_t{256} << 10;
 
   /// True for LSTM without proj_size and GRU, unidirectional, any num_layers.
   static bool supports(const RnnDims& dims);
 
-  /// `params[layer]` in PyTorch's layout (rnn_dims.h); copied and packed here. Precondition:
+  /// `params[layer]` in PyTorch's layout (rnn_dims.h); copied and packed here. `team` (may be
+  /// null; must outlive this object) lends threads to small batches of large layers. Precondition:
   /// supports(dims), max_batch >= 1.
-  TiledRecurrence(const RnnDims& dims, const std::vector<RnnParams>& params, int64_t max_batch);
+  TiledRecurrence(const RnnDims& dims, const std::vector<RnnParams>& params, int64_t max_batch, Team* team);
 
   /// Same tensors and layouts as RnnStack::forward (time-major [seq_len, batch, ...], states
   /// [num_layers, batch, H]; h0/c0 null = zeros; c_n null = not written). Allocates nothing.
@@ -54,13 +59,13 @@ class TiledRecurrence {
   void run_tile(int64_t seq_len, int64_t batch, int64_t b0, int64_t rows, const float* x, const float* h0,
                 const float* c0, float* output, float* h_n, float* c_n);
   template <class Cell>
-  void run_hoisted(int64_t seq_len, int64_t batch, const float* x, const float* h0, const float* c0, float* output,
-                   float* h_n, float* c_n);
+  void run_hoisted(int64_t seq_len, int64_t batch, const float* x, bool zero_state, float* output, int part,
+                   int parts);
   template <class Cell>
-  void project(int64_t layer, int64_t rows, const float* in, int64_t ld_in);
+  void project(int64_t layer, int64_t rows, const float* in, int64_t ld_in, int64_t pa, int64_t pb);
   template <class Cell>
   void step_layer(int64_t layer, int64_t rows, const float* in, int64_t ld_in, const float* h_prev, bool zero_state,
-                  float* h_next, float* c, float* out, const float* gx);
+                  float* h_next, float* c, float* out, const float* gx, int64_t pa, int64_t pb);
   void load_state(int64_t batch, int64_t b0, int64_t rows, const float* h0, const float* c0);
   void store_state(int64_t seq_len, int64_t batch, int64_t b0, int64_t rows, float* h_n, float* c_n);
 
@@ -74,6 +79,9 @@ class TiledRecurrence {
   std::vector<Buffer> m_c;          // per layer (LSTM): [kTileRows, H_p]
   Buffer m_gx;                      // hoisted projections: [m_chunk x batch, m_ld_gx]
   Buffer m_seq[2];                  // a chunk's output of layer l for layer l + 1: [m_chunk x batch, H_p]
+  Team* m_team = nullptr;
+  bool m_split = false;             // the recurrent weights are large enough to split over m_team
+  SpinBarrier m_barrier;
 };
 
 }  // namespace rnnad::cpu::detail

@@ -21,6 +21,7 @@ namespace rnnad::detail {
 
 struct CpuBackend {
   cpu::RnnStack::Kernel kernel = cpu::RnnStack::Kernel::Auto;  // EngineOptions::cpu_kernels
+  cpu::Team* team = nullptr;  // threads lent to a call's stacks (parallel_runner.cpp), or none
 
   using Stack = cpu::RnnStack;
   using Linear = cpu::Linear;
@@ -30,7 +31,7 @@ struct CpuBackend {
   Buffer buffer(int64_t n) const { return Buffer(static_cast<std::size_t>(n), 0.0f); }
   Stack stack(const Model& m, const RnnConfig& rnn, int64_t max_batch, int64_t max_seq_len) const {
     const StackParams p = stack_params(m, rnn);
-    return Stack(p.dims, p.params, max_batch, max_seq_len, kernel);
+    return Stack(p.dims, p.params, max_batch, max_seq_len, kernel, team);
   }
   Linear linear(const Model& m, const std::string& name, bool bias, int64_t max_rows) const {
     const Weight& w = m.weight(name + ".weight");

@@ -64,12 +64,30 @@ Widths widths_of(const Model& model) {
   return w;
 }
 
+// The pool lent to the full-size graph's stacks (cpu::Team) for calls that are not split by
+// batch: open only while such a call runs, so a stack never asks the pool for threads while
+// the pool runs batch slices.
+class PoolTeam final : public cpu::Team {
+ public:
+  explicit PoolTeam(WorkerPool& pool) : m_pool(pool) {}
+  int size() const override { return m_open ? m_pool.threads() : 1; }
+  void run(int n, void (*task)(void*, int), void* arg) override {
+    m_used = std::max(m_used, n);
+    m_pool.run(n, [&](int i) { task(arg, i); });
+  }
+  bool m_open = false;
+  int m_used = 1;  // most threads a run() of the current call used
+
+ private:
+  WorkerPool& m_pool;
+};
+
 class ParallelCpuRunner final : public Runner {
  public:
   ParallelCpuRunner(const Model& model, int64_t max_batch, int64_t max_seq_len, int threads, CpuKernels kernels)
-      : m_w(widths_of(model)), m_max_seq_len(max_seq_len), m_pool(threads) {
+      : m_w(widths_of(model)), m_max_seq_len(max_seq_len), m_pool(threads), m_team(m_pool) {
     const int64_t slice = (max_batch + threads - 1) / threads, T = max_seq_len;
-    m_full = make_cpu_runner(model, max_batch, max_seq_len, kernels);
+    m_full = make_cpu_runner(model, max_batch, max_seq_len, kernels, &m_team);
     for (int i = 0; i < threads; ++i) {
       Part p;
       if (i > 0) p.own = make_cpu_runner(model, slice, max_seq_len, kernels);
@@ -164,15 +182,18 @@ class ParallelCpuRunner final : public Runner {
     std::vector<float> x, out, attn, h_in, h_out, c_in, c_out;
   };
 
-  int last_call_threads() const override { return m_last; }
+  int last_call_threads() const override { return std::max(m_last, m_team.m_used); }
 
   Runner& runner(int i) { return i == 0 ? *m_full : *m_parts[static_cast<std::size_t>(i)].own; }
 
-  // Threads for a call of T steps and batch B: one unless the work pays for the hand-off.
+  // Batch slices for a call of T steps and batch B: one unless the work pays for the hand-off.
+  // A call left whole may still lend the pool to its stacks (m_team).
   int parts_for(int64_t T, int64_t B) {
     m_last = B < 2 || T * B * m_w.macs_per_step < kMinParallelMacs
                  ? 1
                  : static_cast<int>(std::min<int64_t>(B, m_pool.threads()));
+    m_team.m_open = m_last == 1;
+    m_team.m_used = 1;
     return m_last;
   }
   // Slice i of n over B columns: the first B % n slices get one column more.
@@ -189,6 +210,7 @@ class ParallelCpuRunner final : public Runner {
   std::unique_ptr<Runner> m_full;
   std::vector<Part> m_parts;
   WorkerPool m_pool;
+  PoolTeam m_team;  // after m_pool: refers to it
 };
 
 }  // namespace

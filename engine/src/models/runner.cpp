@@ -46,9 +46,9 @@ AttentionWeights attention_weights(const Model& m) {
 }
 
 std::unique_ptr<Runner> make_cpu_runner(const Model& model, int64_t max_batch, int64_t max_seq_len,
-                                        CpuKernels kernels) {
+                                        CpuKernels kernels, cpu::Team* team) {
   const auto kernel = kernels == CpuKernels::Reference ? cpu::RnnStack::Kernel::Eigen : cpu::RnnStack::Kernel::Auto;
-  return make_graph(CpuBackend{kernel}, model, max_batch, max_seq_len);
+  return make_graph(CpuBackend{kernel, team}, model, max_batch, max_seq_len);
 }
 
 }  // namespace rnnad::detail

@@ -11,6 +11,7 @@
 
 #include "rnnad/engine.h"
 #include "rnnad/model.h"
+#include "rnnad/cpu/team.h"
 #include "rnnad/rnn_dims.h"
 
 struct CUstream_st;
@@ -37,9 +38,10 @@ class Runner {
 };
 
 /// The CPU runner for `model`'s kind, sized for batch <= max_batch and seq_len <= max_seq_len,
-/// recurrences by `kernels` (EngineOptions::cpu_kernels).
+/// recurrences by `kernels` (EngineOptions::cpu_kernels); `team` (may be null; must outlive the
+/// runner) lends threads to its stacks.
 std::unique_ptr<Runner> make_cpu_runner(const Model& model, int64_t max_batch, int64_t max_seq_len,
-                                        CpuKernels kernels = CpuKernels::Auto);
+                                        CpuKernels kernels = CpuKernels::Auto, cpu::Team* team = nullptr);
 
 /// The CUDA runner (host pointers in and out, device work inside) on device `device`, queuing on
 /// `stream` (null: its own), recurrences by `kernels` (0 auto, 1 step, 2 persistent). Only in

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "rnnad/cpu/gemm.h"
+#include "rnnad/cpu/team.h"
 #include "rnnad/rnn_dims.h"
 
 namespace rnnad::cpu {
@@ -41,8 +42,10 @@ class RnnStack {
   /// `params[layer * D + direction]`, num_layers * D entries. Throws std::invalid_argument when
   /// the count is wrong or a required pointer is null (the engine validates shapes first).
   /// Kernel::Eigen forces the reference kernel for every batch (tests compare against it).
+  /// `team` (may be null; must outlive the stack) lends threads to the tiled kernel's small
+  /// batches of large layers, split by hidden units (tiled_recurrence.h).
   RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t max_batch, int64_t max_seq_len,
-           Kernel kernel = Kernel::Auto);
+           Kernel kernel = Kernel::Auto, Team* team = nullptr);
   ~RnnStack();
   RnnStack(RnnStack&&) noexcept;
   RnnStack& operator=(RnnStack&&) noexcept;
