@@ -117,7 +117,7 @@ void write_json(const std::string& path, const RunInfo& info, const std::vector<
        {{"rounds", info.rounds},
         {"time_per_row_s", info.time_per_row_s},
         {"check_gflop", info.check_gflop},
-        {"tolerance", "|got - ref| <= 1e-5 * max(1, |ref|) against rnnad-cpu (Eigen)"},
+        {"tolerance", "|got - ref| <= 1e-5 * max(1, |ref|) against the Eigen reference kernel (rnnad-cpu-ref)"},
         {"flop", "2 x multiply-adds of the input, recurrent and head products; element-wise work not counted"}}},
       {"cpu",
        {{"model", info.cpu.model},
@@ -185,7 +185,7 @@ std::string markdown(const RunInfo& info, const std::vector<RowResult>& rows) {
      << " (--threads: rnnad-cpu's EngineOptions::threads and oneDNN's OpenMP threads; % of peak is per thread used)\n";
   for (const auto& f : info.merged) md << "- merged: `" << f << "`\n";
   if (!info.quick)
-    md << "- protocol: checked against rnnad-cpu first; warm-up; " << info.rounds
+    md << "- protocol: checked against the Eigen reference kernel (rnnad-cpu-ref) first; warm-up; " << info.rounds
        << " interleaved rounds; wall time per call (GPU: H2D + compute + D2H, synchronised)\n";
 
   std::vector<BackendResult> all;  // every result, for the column names

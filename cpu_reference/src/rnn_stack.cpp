@@ -186,16 +186,7 @@ void RnnStack::step_cell(int64_t batch, float* gx, const float* h_prev, int64_t 
         const float* g = gx + b * G;
         float* cb = c + b * H;
         // With proj_size, o * tanh(c') goes to m_m and is projected below; else it is h'.
-        float* h = proj ? m_m.data() + b * H : h_out + b * ld_out;
-        for (int64_t j = 0; j < H; ++j) {
-          const float i = sigmoid_f32(g[j]);
-          const float f = sigmoid_f32(g[H + j]);
-          const float gg = tanh_f32(g[2 * H + j]);
-          const float o = sigmoid_f32(g[3 * H + j]);
-          const float cn = f * cb[j] + i * gg;
-          cb[j] = cn;
-          h[j] = o * tanh_f32(cn);
-        }
+        lstm_update(g, H, cb, proj ? m_m.data() + b * H : h_out + b * ld_out, H);
       }
       if (proj) {
         for (int64_t b = 0; b < batch; ++b) std::fill_n(h_out + b * ld_out, H_out, 0.0f);

@@ -45,15 +45,7 @@ struct LstmCell {
       return;
     }
 #endif
-    for (int u = 0; u < kVW; ++u) {
-      const float i = sigmoid_f32(acc[u]);
-      const float f = sigmoid_f32(acc[kVW + u]);
-      const float gg = tanh_f32(acc[2 * kVW + u]);
-      const float o = sigmoid_f32(acc[3 * kVW + u]);
-      const float cn = f * c[u] + i * gg;
-      c[u] = cn;
-      h[u] = o * tanh_f32(cn);
-    }
+    lstm_update(acc, kVW, c, h, kVW);
   }
 };
 struct GruCell {

@@ -42,7 +42,9 @@ struct EngineOptions {
   CpuKernels cpu_kernels = CpuKernels::Auto;     ///< ignored on the GPU
   /// CPU threads a call may use (>= 1; 0 = all hardware threads). A call whose batch is > 1 and
   /// whose work is large enough is split into contiguous batch slices, one per thread, run on the
-  /// engine's own worker threads (started at construction, idle between calls). Results are
+  /// engine's own worker threads (started at construction, idle between calls); a call left whole
+  /// lends them to the tiled kernel, which splits a small batch of a large layer by hidden units
+  /// (docs/architecture.md, "Threads and determinism"). Results are
   /// repeatable bit for bit for a given thread count; across thread counts they agree within
   /// float32 rounding. Threads are not shared between engines: N engines × `threads` threads
   /// should not exceed the cores. Ignored on the GPU.
@@ -138,11 +140,11 @@ class Engine {
   const EngineOptions& options() const;
   /// The device actually used (never Auto).
   Device device() const;
-  /// Human-readable backend, e.g. "cpu (Eigen 3.4.0, 2 threads)" or "cuda (NVIDIA H200 (cuda:0, sm_90, 132
+  /// Human-readable backend, e.g. "cpu (tiled LSTM/GRU kernel, Eigen 3.4.0, 2 threads)" or "cuda (NVIDIA H200 (cuda:0, sm_90, 132
   /// SMs); recurrence: auto: ...; cuBLAS projections)".
   std::string backend_name() const;
-  /// CPU threads the last call ran on: 1 on the GPU, for batch 1, or when the call was too small
-  /// to split (docs/architecture.md, "Threads"); up to options().threads otherwise.
+  /// CPU threads the last call ran on: 1 on the GPU or when the call was too small to split
+  /// (docs/architecture.md, "Threads"); up to options().threads otherwise.
   int last_call_threads() const;
   /// One line for the user about the device choice with Device::Auto ("device auto: running on
   /// ..." with the reason when it is the CPU); empty for an explicit device.

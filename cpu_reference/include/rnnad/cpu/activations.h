@@ -1,7 +1,8 @@
-// Branch-free float exp, sigmoid and tanh for the CPU path, written so that GCC vectorises the
-// element loops that call them. Accuracy (tests/test_activations.cpp, >= 10^7 inputs against
-// float64): relative error <= 1e-6 or absolute error <= 1e-7; exact saturation (sigmoid -> 0 / 1,
-// tanh -> -1 / 1) and no NaN for any finite input, including +-FLT_MAX (shared/docs/field_cases.md F18).
+// Branch-free float exp, sigmoid and tanh (and the LSTM state update built on them) for the CPU
+// path, written so that GCC vectorises the element loops that call them. Accuracy
+// (tests/test_activations.cpp, >= 10^7 inputs against float64): relative error <= 1e-6 or
+// absolute error <= 1e-7; exact saturation (sigmoid -> 0 / 1, tanh -> -1 / 1) and no NaN for any
+// finite input, including +-FLT_MAX (shared/docs/field_cases.md F18).
 #pragma once
 
 #include <bit>
@@ -54,6 +55,21 @@ inline float tanh_f32(float x) {
   const float big = 1.0f - 2.0f / (exp_f32(2.0f * ax) + 1.0f);
   const float signed_big = x < 0.0f ? -big : big;
   return ax < 0.625f ? small : signed_big;
+}
+
+/// PyTorch's LSTM state update for n units: gates holds the pre-activations i, f, g, o at
+/// gates + k * stride (k = 0..3); c' = sigmoid(f) c + sigmoid(i) tanh(g) replaces c, and
+/// h = sigmoid(o) tanh(c') is written to h. The loop GCC vectorises (both CPU kernels use it).
+inline void lstm_update(const float* gates, int64_t stride, float* c, float* h, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) {
+    const float i = sigmoid_f32(gates[j]);
+    const float f = sigmoid_f32(gates[stride + j]);
+    const float gg = tanh_f32(gates[2 * stride + j]);
+    const float o = sigmoid_f32(gates[3 * stride + j]);
+    const float cn = f * c[j] + i * gg;
+    c[j] = cn;
+    h[j] = o * tanh_f32(cn);
+  }
 }
 
 }  // namespace rnnad::cpu
