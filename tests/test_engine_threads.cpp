@@ -204,49 +204,57 @@ TEST_CASE("small calls and batch 1 stay on the calling thread", "[threads]") {
   CHECK(engine.last_call_threads() == 2);
 }
 
-TEST_CASE("batch 1 of a large layer splits its hidden units over the threads: the same bits as one thread",
-          "[threads]") {
-  // Recurrent weights over cpu tiled kernel's kSplitMinBytes (256 KiB): LSTM 200 (640 KB per
-  // layer) and GRU 300 (1.1 MB); seq_len 120 spans several hoisted chunks.
-  for (const auto& [mode, I, H, L] : {std::tuple{CellType::Lstm, 7, 200, 2}, std::tuple{CellType::Gru, 38, 300, 1}}) {
+TEST_CASE("a bare LSTM/GRU stack splits its own calls over the threads: the same bits as one thread", "[threads]") {
+  // The tiled kernel splits batch 1 and 3 of a layer with >= 256 KiB of recurrent weights (LSTM
+  // 200: 640 KB per layer; GRU 300: 1.1 MB) by hidden units, and batches 7 and 100 (and any batch
+  // of the small LSTM 20) into shares of rows; seq_len 120 spans several hoisted chunks.
+  for (const auto& [mode, I, H, L] : {std::tuple{CellType::Lstm, 7, 200, 2}, std::tuple{CellType::Gru, 38, 300, 1},
+                                      std::tuple{CellType::Lstm, 3, 20, 2}}) {
     RnnConfig c;
     c.mode = mode;
     c.input_size = I;
     c.hidden_size = H;
     c.num_layers = L;
     const auto model = test::make_rnn_model(c, test::random_rnn_weights(c, 11, 0.08f));
-    const int64_t T = 120, LH = L * H;
+    const int64_t T = 120;
     const bool lstm = mode == CellType::Lstm;
-    std::vector<float> x(static_cast<std::size_t>(T * I)), h0(static_cast<std::size_t>(LH)), c0(h0.size());
-    for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * static_cast<float>(i));
-    for (std::size_t i = 0; i < h0.size(); ++i) h0[i] = 0.5f * std::cos(0.11f * static_cast<float>(i)), c0[i] = 2 * h0[i];
-    struct Run {
-      std::vector<float> out, h_n, c_n;
-      int threads_used;
-    };
-    auto run = [&](int threads, CpuKernels kernels, bool state) {
-      Engine e(model, {.device = Device::Cpu, .max_batch = 1, .max_seq_len = T, .cpu_kernels = kernels, .threads = threads});
-      Run r{std::vector<float>(static_cast<std::size_t>(T * H)), std::vector<float>(h0.size()),
-            std::vector<float>(h0.size()), 0};
-      e.forward({x.data(), {T, 1, I}}, {state ? h0.data() : nullptr, {L, 1, H}},
-                {state && lstm ? c0.data() : nullptr, {L, 1, H}}, {r.out.data(), {T, 1, H}}, {r.h_n.data(), {L, 1, H}},
-                {lstm ? r.c_n.data() : nullptr, {L, 1, H}});
-      r.threads_used = e.last_call_threads();
-      return r;
-    };
-    for (bool state : {false, true}) {
-      INFO((lstm ? "LSTM" : "GRU") << " H " << H << (state ? ", h0/c0 given" : ", zero state"));
-      const Run one = run(1, CpuKernels::Auto, state), two = run(2, CpuKernels::Auto, state);
-      const Run ref = run(1, CpuKernels::Reference, state);
-      CHECK(one.threads_used == 1);
-      CHECK(two.threads_used == 2);
-      CHECK(two.out == one.out);
-      CHECK(two.h_n == one.h_n);
-      CHECK(two.c_n == one.c_n);
-      double worst = 0;
-      for (std::size_t i = 0; i < ref.out.size(); ++i)
-        worst = std::max(worst, std::abs(static_cast<double>(two.out[i]) - ref.out[i]));
-      CHECK(worst <= 1e-5);
+    for (int64_t B : {1, 3, 7, 100}) {
+      std::vector<float> x(static_cast<std::size_t>(T * B * I)), h0(static_cast<std::size_t>(L * B * H)), c0(h0.size());
+      for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * static_cast<float>(i));
+      for (std::size_t i = 0; i < h0.size(); ++i) h0[i] = 0.5f * std::cos(0.11f * static_cast<float>(i)), c0[i] = 2 * h0[i];
+      struct Run {
+        std::vector<float> out, h_n, c_n;
+        int threads_used;
+      };
+      auto run = [&](int threads, CpuKernels kernels, bool state) {
+        Engine e(model,
+                 {.device = Device::Cpu, .max_batch = B, .max_seq_len = T, .cpu_kernels = kernels, .threads = threads});
+        Run r{std::vector<float>(static_cast<std::size_t>(T * B * H)), std::vector<float>(h0.size()),
+              std::vector<float>(h0.size()), 0};
+        e.forward({x.data(), {T, B, I}}, {state ? h0.data() : nullptr, {L, B, H}},
+                  {state && lstm ? c0.data() : nullptr, {L, B, H}}, {r.out.data(), {T, B, H}}, {r.h_n.data(), {L, B, H}},
+                  {lstm ? r.c_n.data() : nullptr, {L, B, H}});
+        r.threads_used = e.last_call_threads();
+        return r;
+      };
+      for (bool state : {false, true}) {
+        const Run one = run(1, CpuKernels::Auto, state), ref = run(1, CpuKernels::Reference, state);
+        CHECK(one.threads_used == 1);
+        for (int threads : {2, 3}) {
+          INFO((lstm ? "LSTM" : "GRU") << " H " << H << ", batch " << B << ", threads " << threads
+                                       << (state ? ", h0/c0 given" : ", zero state"));
+          const Run many = run(threads, CpuKernels::Auto, state);
+          const bool split = H >= 200 || B >= 3;
+          CHECK(many.threads_used == (split ? threads : 1));
+          CHECK(many.out == one.out);
+          CHECK(many.h_n == one.h_n);
+          CHECK(many.c_n == one.c_n);
+          double worst = 0;
+          for (std::size_t i = 0; i < ref.out.size(); ++i)
+            worst = std::max(worst, std::abs(static_cast<double>(many.out[i]) - ref.out[i]));
+          CHECK(worst <= 1e-5);
+        }
+      }
     }
   }
 }

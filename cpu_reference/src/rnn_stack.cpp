@@ -19,14 +19,10 @@ void fill_rows(float* dst, int64_t rows, const float* row, int64_t width) {
 
 using detail::transposed;
 
-bool use_tiled(const RnnDims& dims, RnnStack::Kernel kernel) {
-  return kernel == RnnStack::Kernel::Auto && detail::TiledRecurrence::supports(dims);
-}
-
 // Batch the Eigen kernel's workspace is sized for: max_batch, or 1 (never used) when the tiled
 // kernel runs every call.
 int64_t eigen_batch(const RnnDims& dims, int64_t max_batch, RnnStack::Kernel kernel) {
-  return use_tiled(dims, kernel) ? 1 : max_batch;
+  return RnnStack::uses_tiled(dims, kernel) ? 1 : max_batch;
 }
 
 void copy_rows(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int64_t rows, int64_t width) {
@@ -78,7 +74,7 @@ RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t m
     m_bias_x.push_back(std::move(bx));
     m_bias_h.push_back(std::move(bh));
   }
-  if (use_tiled(dims, kernel)) m_tiled = std::make_unique<detail::TiledRecurrence>(dims, m_params, max_batch_in, team);
+  if (RnnStack::uses_tiled(dims, kernel)) m_tiled = std::make_unique<detail::TiledRecurrence>(dims, m_params, max_batch_in, team);
   m_params.clear();  // everything needed is copied: the caller's buffers may go away
 
   m_gx.resize(static_cast<std::size_t>(m_chunk_steps * max_batch * G));
@@ -89,6 +85,10 @@ RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t m
   const auto layer_floats = static_cast<std::size_t>(max_seq_len * max_batch * D * H_out);
   if (dims.num_layers > 1) m_layer_buf[0].resize(layer_floats);
   if (dims.num_layers > 2) m_layer_buf[1].resize(layer_floats);
+}
+
+bool RnnStack::uses_tiled(const RnnDims& dims, Kernel kernel) {
+  return kernel == Kernel::Auto && detail::TiledRecurrence::supports(dims);
 }
 
 RnnStack::~RnnStack() = default;

@@ -172,8 +172,8 @@ TiledRecurrence::TiledRecurrence(const RnnDims& dims, const std::vector<RnnParam
                                  Team* team)
     : m_dims(dims), m_hp((dims.hidden_size + kVW - 1) / kVW * kVW), m_ld_gx(m_hp * 4), m_team(team) {
   const bool lstm = dims.cell == CellType::Lstm;
-  const int64_t H = dims.hidden_size, rows = std::min(max_batch, kTileRows);
-  for (int64_t l = 0; l < dims.num_layers; ++l) {
+  const int64_t H = dims.hidden_size, L = dims.num_layers, rows = std::min(max_batch, kTileRows);
+  for (int64_t l = 0; l < L; ++l) {
     const int64_t I = dims.layer_input_size(l);
     const int64_t n_panels = m_hp / kVW;
     Buffer panels(static_cast<std::size_t>(n_panels * (lstm ? panel_floats<LstmCell>(I, H) : panel_floats<GruCell>(I, H))));
@@ -182,125 +182,165 @@ TiledRecurrence::TiledRecurrence(const RnnDims& dims, const std::vector<RnnParam
     else pack_layer<GruCell>(params[l], I, H, m_hp, panels.data(), bias.data());
     m_panels.push_back(std::move(panels));
     m_bias.push_back(std::move(bias));
-    for (int i = 0; i < 2; ++i) m_h.emplace_back(static_cast<std::size_t>(rows * m_hp), 0.0f);
-    if (lstm) m_c.emplace_back(static_cast<std::size_t>(rows * m_hp), 0.0f);
   }
-  // Hoisted mode (batch < kMR): projections of m_chunk steps at a time.
+  // Hoisted mode (shares under kMR rows): projections of m_chunk steps at a time.
   const int64_t small = std::min<int64_t>(max_batch, kMR - 1);
   m_chunk = std::max<int64_t>(1, kHoistChunkBytes / (small * m_ld_gx * int64_t{sizeof(float)}));
-  m_gx.assign(static_cast<std::size_t>(m_chunk * small * m_ld_gx), 0.0f);
-  if (dims.num_layers > 1)
-    for (Buffer& b : m_seq) b.assign(static_cast<std::size_t>(m_chunk * small * m_hp), 0.0f);
+  // One part state per thread the team can lend.
+  m_parts.resize(team ? static_cast<std::size_t>(std::max(1, team->capacity())) : 1);
+  for (PartState& ps : m_parts) {
+    for (int64_t l = 0; l < L; ++l) {
+      for (int i = 0; i < 2; ++i) ps.h.emplace_back(static_cast<std::size_t>(rows * m_hp), 0.0f);
+      if (lstm) ps.c.emplace_back(static_cast<std::size_t>(rows * m_hp), 0.0f);
+    }
+    ps.gx.assign(static_cast<std::size_t>(m_chunk * small * m_ld_gx), 0.0f);
+    ps.x.assign(static_cast<std::size_t>(m_chunk * small * dims.input_size), 0.0f);
+    if (L > 1)
+      for (Buffer& b : ps.seq) b.assign(static_cast<std::size_t>(m_chunk * small * m_hp), 0.0f);
+  }
   m_split = team && H * (lstm ? 4 : 3) * m_hp * int64_t{sizeof(float)} >= kSplitMinBytes;
 }
 
 int64_t TiledRecurrence::workspace_bytes() const {
-  std::size_t n = m_gx.size() + m_seq[0].size() + m_seq[1].size();
-  for (const auto* list : {&m_panels, &m_bias, &m_h, &m_c})
+  std::size_t n = 0;
+  for (const auto* list : {&m_panels, &m_bias})
     for (const Buffer& b : *list) n += b.size();
+  for (const PartState& ps : m_parts) {
+    for (const auto* list : {&ps.h, &ps.c})
+      for (const Buffer& b : *list) n += b.size();
+    n += ps.gx.size() + ps.x.size() + ps.seq[0].size() + ps.seq[1].size();
+  }
   return static_cast<int64_t>(n * sizeof(float));
 }
 
 void TiledRecurrence::forward(int64_t seq_len, int64_t batch, const float* x, const float* h0, const float* c0,
                               float* output, float* h_n, float* c_n) {
-  const bool lstm = m_dims.cell == CellType::Lstm;
-  if (batch < kMR) {
-    load_state(batch, 0, batch, h0, c0);
-    const int parts = m_split ? static_cast<int>(std::min<int64_t>(m_team->size(), m_hp / kVW)) : 1;
-    auto part = [&](int i) {
-      if (lstm) run_hoisted<LstmCell>(seq_len, batch, x, h0 == nullptr, output, i, parts);
-      else run_hoisted<GruCell>(seq_len, batch, x, h0 == nullptr, output, i, parts);
-    };
-    if (parts == 1) {
-      part(0);
-    } else {
-      m_barrier.reset(parts);
-      m_team->run(parts, [](void* f, int i) { (*static_cast<decltype(part)*>(f))(i); }, &part);
-    }
-    store_state(seq_len, batch, 0, batch, h_n, c_n);
-    return;
-  }
-  for (int64_t b0 = 0; b0 < batch; b0 += kTileRows) {
-    const int64_t rows = std::min(kTileRows, batch - b0);
-    if (lstm) run_tile<LstmCell>(seq_len, batch, b0, rows, x, h0, c0, output, h_n, c_n);
-    else run_tile<GruCell>(seq_len, batch, b0, rows, x, h0, c0, output, h_n, c_n);
-  }
+  if (m_dims.cell == CellType::Lstm) run<LstmCell>(seq_len, batch, x, h0, c0, output, h_n, c_n);
+  else run<GruCell>(seq_len, batch, x, h0, c0, output, h_n, c_n);
 }
 
-// State of layer l after step t is m_h[2l + (t & 1)], so the state before step 0 is m_h[2l + 1].
-void TiledRecurrence::load_state(int64_t batch, int64_t b0, int64_t rows, const float* h0, const float* c0) {
+// The work split (docs/architecture.md, "Threads and determinism"): a batch under one row block
+// of a large layer puts every thread on the one recurrence, each on a share of the hidden units,
+// meeting at m_barrier after every step; any other batch gives each thread a contiguous share of
+// the rows, which needs no synchronisation.
+template <class Cell>
+void TiledRecurrence::run(int64_t seq_len, int64_t batch, const float* x, const float* h0, const float* c0,
+                          float* output, float* h_n, float* c_n) {
+  const int64_t team = m_team ? m_team->size() : 1;
+  const bool by_units = batch < kMR && m_split && team > 1;
+  const int parts = static_cast<int>(
+      by_units ? std::min<int64_t>(team, m_hp / kVW)
+               : std::min<int64_t>({team, static_cast<int64_t>(m_parts.size()), batch}));
+  auto part = [&](int i) {
+    if (by_units) {
+      run_hoisted<Cell>(m_parts[0], seq_len, batch, 0, batch, x, h0 == nullptr, output, i, parts);
+      return;
+    }
+    PartState& ps = m_parts[static_cast<std::size_t>(i)];
+    const int64_t begin = batch * i / parts, end = batch * (i + 1) / parts;
+    if (end - begin < kMR) {
+      load_state(ps, batch, begin, end - begin, h0, c0);
+      run_hoisted<Cell>(ps, seq_len, batch, begin, end - begin, x, h0 == nullptr, output, 0, 1);
+      store_state(ps, seq_len, batch, begin, end - begin, h_n, c_n);
+      return;
+    }
+    for (int64_t b0 = begin; b0 < end; b0 += kTileRows)
+      run_tile<Cell>(ps, seq_len, batch, b0, std::min(kTileRows, end - b0), x, h0, c0, output, h_n, c_n);
+  };
+  if (by_units) load_state(m_parts[0], batch, 0, batch, h0, c0);
+  if (parts == 1) {
+    part(0);
+  } else {
+    if (by_units) m_barrier.reset(parts);
+    m_team->run(parts, [](void* f, int i) { (*static_cast<decltype(part)*>(f))(i); }, &part);
+  }
+  if (by_units) store_state(m_parts[0], seq_len, batch, 0, batch, h_n, c_n);
+}
+
+// State of layer l after step t is ps.h[2l + (t & 1)], so the state before step 0 is ps.h[2l + 1].
+void TiledRecurrence::load_state(PartState& ps, int64_t batch, int64_t b0, int64_t rows, const float* h0,
+                                 const float* c0) {
   const int64_t H = m_dims.hidden_size, hp = m_hp;
   for (int64_t l = 0; l < m_dims.num_layers; ++l) {
-    float* h = m_h[2 * l + 1].data();
+    float* h = ps.h[2 * l + 1].data();
     if (h0) copy_rows(h, hp, h0 + (l * batch + b0) * H, H, rows, H);
     else std::fill_n(h, rows * hp, 0.0f);
-    if (m_c.empty()) continue;
-    if (c0) copy_rows(m_c[l].data(), hp, c0 + (l * batch + b0) * H, H, rows, H);
-    else std::fill_n(m_c[l].data(), rows * hp, 0.0f);
+    if (ps.c.empty()) continue;
+    if (c0) copy_rows(ps.c[l].data(), hp, c0 + (l * batch + b0) * H, H, rows, H);
+    else std::fill_n(ps.c[l].data(), rows * hp, 0.0f);
   }
 }
 
-void TiledRecurrence::store_state(int64_t seq_len, int64_t batch, int64_t b0, int64_t rows, float* h_n, float* c_n) {
+void TiledRecurrence::store_state(const PartState& ps, int64_t seq_len, int64_t batch, int64_t b0, int64_t rows,
+                                  float* h_n, float* c_n) {
   const int64_t H = m_dims.hidden_size, last = (seq_len - 1) & 1;
   for (int64_t l = 0; l < m_dims.num_layers; ++l) {
-    copy_rows(h_n + (l * batch + b0) * H, H, m_h[2 * l + last].data(), m_hp, rows, H);
-    if (!m_c.empty() && c_n) copy_rows(c_n + (l * batch + b0) * H, H, m_c[l].data(), m_hp, rows, H);
+    copy_rows(h_n + (l * batch + b0) * H, H, ps.h[2 * l + last].data(), m_hp, rows, H);
+    if (!ps.c.empty() && c_n) copy_rows(c_n + (l * batch + b0) * H, H, ps.c[l].data(), m_hp, rows, H);
   }
 }
 
 // Batch rows [b0, b0 + rows) through every layer and step, each step one fused product.
 template <class Cell>
-void TiledRecurrence::run_tile(int64_t seq_len, int64_t batch, int64_t b0, int64_t rows, const float* x,
-                               const float* h0, const float* c0, float* output, float* h_n, float* c_n) {
+void TiledRecurrence::run_tile(PartState& ps, int64_t seq_len, int64_t batch, int64_t b0, int64_t rows,
+                               const float* x, const float* h0, const float* c0, float* output, float* h_n,
+                               float* c_n) {
   const int64_t L = m_dims.num_layers, H = m_dims.hidden_size, I = m_dims.input_size, hp = m_hp;
-  load_state(batch, b0, rows, h0, c0);
+  load_state(ps, batch, b0, rows, h0, c0);
   for (int64_t t = 0; t < seq_len; ++t) {
     const int64_t cur = t & 1, prev = cur ^ 1;
     for (int64_t l = 0; l < L; ++l) {
-      const float* in = l == 0 ? x + (t * batch + b0) * I : m_h[2 * (l - 1) + cur].data();
+      const float* in = l == 0 ? x + (t * batch + b0) * I : ps.h[2 * (l - 1) + cur].data();
       float* out = l == L - 1 ? output + (t * batch + b0) * H : nullptr;
-      step_layer<Cell>(l, rows, in, l == 0 ? I : hp, m_h[2 * l + prev].data(), t == 0 && !h0, m_h[2 * l + cur].data(),
-                       m_c.empty() ? nullptr : m_c[l].data(), out, nullptr, 0, hp / kVW);
+      step_layer<Cell>(l, rows, in, l == 0 ? I : hp, ps.h[2 * l + prev].data(), t == 0 && !h0, ps.h[2 * l + cur].data(),
+                       ps.c.empty() ? nullptr : ps.c[l].data(), out, nullptr, 0, hp / kVW);
     }
   }
-  store_state(seq_len, batch, b0, rows, h_n, c_n);
+  store_state(ps, seq_len, batch, b0, rows, h_n, c_n);
 }
 
-// A batch under one row block: its weights would be streamed once per step and row, so the
-// input projections are hoisted out of the recurrence, m_chunk steps at a time, as a product over
-// chunk x batch rows (layer by layer inside a chunk: the next layer's input is this chunk's
-// output), and each step only multiplies h_{t-1} by the recurrent part of the panels. Part
-// `part` of `parts` (threads of m_team) computes only its share of the panels (hidden units),
-// keeping those weights in its core's L2; the parts meet at m_barrier after every step, since
-// the next step reads all of h. States are loaded and stored by the caller.
+// Batch rows [b0, b0 + rows), rows < kMR: their weights would be streamed once per step and row,
+// so the input projections are hoisted out of the recurrence, m_chunk steps at a time, as one
+// product over chunk x rows (layer by layer inside a chunk: the next layer's input is this
+// chunk's output), and each step only multiplies h_{t-1} by the recurrent part of the panels.
+// Part `part` of `parts` (threads of m_team on one ps) computes only its share of the panels
+// (hidden units), keeping those weights in its core's L2; the parts meet at m_barrier after every
+// step, since the next step reads all of h. States are loaded and stored by the caller.
 template <class Cell>
-void TiledRecurrence::run_hoisted(int64_t seq_len, int64_t batch, const float* x, bool zero_state, float* output,
-                                  int part, int parts) {
+void TiledRecurrence::run_hoisted(PartState& ps, int64_t seq_len, int64_t batch, int64_t b0, int64_t rows,
+                                  const float* x, bool zero_state, float* output, int part, int parts) {
   const int64_t L = m_dims.num_layers, H = m_dims.hidden_size, I = m_dims.input_size, hp = m_hp;
   const int64_t P = hp / kVW, pa = P * part / parts, pb = P * (part + 1) / parts;
   const int64_t cols = (pb - pa) * kVW;  // this part's columns of h: [pa kVW, pb kVW)
   for (int64_t t0 = 0; t0 < seq_len; t0 += m_chunk) {
     const int64_t n = std::min(m_chunk, seq_len - t0);
     for (int64_t l = 0; l < L; ++l) {
-      if (l == 0) project<Cell>(0, n * batch, x + t0 * batch * I, I, pa, pb);
-      else project<Cell>(l, n * batch, m_seq[(l - 1) & 1].data(), hp, pa, pb);
+      if (l == 0 && rows == batch) {  // the chunk's rows are contiguous in x
+        project<Cell>(ps, 0, n * rows, x + t0 * batch * I, I, pa, pb);
+      } else if (l == 0) {  // a share of the batch (one part per ps): gather its rows
+        for (int64_t s = 0; s < n; ++s) copy_rows(ps.x.data() + s * rows * I, I, x + ((t0 + s) * batch + b0) * I, I, rows, I);
+        project<Cell>(ps, 0, n * rows, ps.x.data(), I, pa, pb);
+      } else {
+        project<Cell>(ps, l, n * rows, ps.seq[(l - 1) & 1].data(), hp, pa, pb);
+      }
       for (int64_t s = 0; s < n; ++s) {
         const int64_t t = t0 + s, cur = t & 1;
-        float* h_next = m_h[2 * l + cur].data();
-        step_layer<Cell>(l, batch, nullptr, 0, m_h[2 * l + (cur ^ 1)].data(), t == 0 && zero_state, h_next,
-                         m_c.empty() ? nullptr : m_c[l].data(), l == L - 1 ? output + t * batch * H : nullptr,
-                         m_gx.data() + s * batch * m_ld_gx, pa, pb);
-        if (l < L - 1) copy_rows(m_seq[l & 1].data() + s * batch * hp + pa * kVW, hp, h_next + pa * kVW, hp, batch, cols);
+        float* h_next = ps.h[2 * l + cur].data();
+        step_layer<Cell>(l, rows, nullptr, 0, ps.h[2 * l + (cur ^ 1)].data(), t == 0 && zero_state, h_next,
+                         ps.c.empty() ? nullptr : ps.c[l].data(), l == L - 1 ? output + (t * batch + b0) * H : nullptr,
+                         ps.gx.data() + s * rows * m_ld_gx, pa, pb);
+        if (l < L - 1) copy_rows(ps.seq[l & 1].data() + s * rows * hp + pa * kVW, hp, h_next + pa * kVW, hp, rows, cols);
         if (parts > 1) m_barrier.wait();
       }
     }
   }
 }
 
-// m_gx rows [0, rows), panels [pa, pb) = bias + in W_x of layer `layer` (in: [rows, K_in],
+// ps.gx rows [0, rows), panels [pa, pb) = bias + in W_x of layer `layer` (in: [rows, K_in],
 // stride ld_in), laid out [row][panel][kAcc][kVW].
 template <class Cell>
-void TiledRecurrence::project(int64_t layer, int64_t rows, const float* in, int64_t ld_in, int64_t pa, int64_t pb) {
+void TiledRecurrence::project(PartState& ps, int64_t layer, int64_t rows, const float* in, int64_t ld_in, int64_t pa,
+                              int64_t pb) {
   const int64_t K_in = m_dims.layer_input_size(layer), stride = panel_floats<Cell>(K_in, m_dims.hidden_size);
   for (int64_t p = pa; p < pb; ++p) {
     const float* wx = m_panels[layer].data() + p * stride;
@@ -308,7 +348,7 @@ void TiledRecurrence::project(int64_t layer, int64_t rows, const float* in, int6
     for (int64_t r0 = 0; r0 < rows; r0 += kMR) {
       const int64_t mr = std::min<int64_t>(kMR, rows - r0);
       kBlocks<Cell>[mr - 1](in + r0 * ld_in, ld_in, K_in, nullptr, 0, 0, wx, wx, bias, 0,
-                            m_gx.data() + r0 * m_ld_gx + p * Cell::kAcc * kVW, m_ld_gx);
+                            ps.gx.data() + r0 * m_ld_gx + p * Cell::kAcc * kVW, m_ld_gx);
     }
   }
 }

@@ -41,8 +41,9 @@ class TiledRecurrence {
   static bool supports(const RnnDims& dims);
 
   /// `params[layer]` in PyTorch's layout (rnn_dims.h); copied and packed here. `team` (may be
-  /// null; must outlive this object) lends threads to small batches of large layers. Precondition:
-  /// supports(dims), max_batch >= 1.
+  /// null; must outlive this object) lends threads: a batch under one row block of a layer with
+  /// at least kSplitMinBytes of recurrent weights is split by hidden units, any other batch into
+  /// contiguous shares of rows, one per thread. Precondition: supports(dims), max_batch >= 1.
   TiledRecurrence(const RnnDims& dims, const std::vector<RnnParams>& params, int64_t max_batch, Team* team);
 
   /// Same tensors and layouts as RnnStack::forward (time-major [seq_len, batch, ...], states
@@ -55,19 +56,31 @@ class TiledRecurrence {
 
  private:
   using Buffer = std::vector<float, Eigen::aligned_allocator<float>>;
+  // What one thread's share of a call works in: h and c of a tile for every layer (h[2l + (t & 1)]
+  // after step t, ping-pong; c[l], LSTM; each [kTileRows, H_p]), and for shares under kMR rows the
+  // hoisted projections gx [m_chunk x rows, m_ld_gx], the gathered input x [m_chunk x rows, I] and
+  // a chunk's output of layer l for layer l + 1, seq[l & 1] [m_chunk x rows, H_p].
+  struct PartState {
+    std::vector<Buffer> h, c;
+    Buffer gx, x, seq[2];
+  };
   template <class Cell>
-  void run_tile(int64_t seq_len, int64_t batch, int64_t b0, int64_t rows, const float* x, const float* h0,
-                const float* c0, float* output, float* h_n, float* c_n);
+  void run(int64_t seq_len, int64_t batch, const float* x, const float* h0, const float* c0, float* output,
+           float* h_n, float* c_n);
   template <class Cell>
-  void run_hoisted(int64_t seq_len, int64_t batch, const float* x, bool zero_state, float* output, int part,
-                   int parts);
+  void run_tile(PartState& ps, int64_t seq_len, int64_t batch, int64_t b0, int64_t rows, const float* x,
+                const float* h0, const float* c0, float* output, float* h_n, float* c_n);
   template <class Cell>
-  void project(int64_t layer, int64_t rows, const float* in, int64_t ld_in, int64_t pa, int64_t pb);
+  void run_hoisted(PartState& ps, int64_t seq_len, int64_t batch, int64_t b0, int64_t rows, const float* x,
+                   bool zero_state, float* output, int part, int parts);
+  template <class Cell>
+  void project(PartState& ps, int64_t layer, int64_t rows, const float* in, int64_t ld_in, int64_t pa, int64_t pb);
   template <class Cell>
   void step_layer(int64_t layer, int64_t rows, const float* in, int64_t ld_in, const float* h_prev, bool zero_state,
                   float* h_next, float* c, float* out, const float* gx, int64_t pa, int64_t pb);
-  void load_state(int64_t batch, int64_t b0, int64_t rows, const float* h0, const float* c0);
-  void store_state(int64_t seq_len, int64_t batch, int64_t b0, int64_t rows, float* h_n, float* c_n);
+  void load_state(PartState& ps, int64_t batch, int64_t b0, int64_t rows, const float* h0, const float* c0);
+  void store_state(const PartState& ps, int64_t seq_len, int64_t batch, int64_t b0, int64_t rows, float* h_n,
+                   float* c_n);
 
   RnnDims m_dims;
   int64_t m_hp = 0;                 // H rounded up to the packet width: stride of tile states
@@ -75,10 +88,7 @@ class TiledRecurrence {
   int64_t m_chunk = 1;              // steps per hoisted chunk
   std::vector<Buffer> m_panels;     // per layer: [H_p / kVW][K_l x groups x kVW]
   std::vector<Buffer> m_bias;       // per layer: [H_p / kVW][accumulators x kVW]
-  std::vector<Buffer> m_h;          // per layer, 2 per layer (ping-pong): [kTileRows, H_p]
-  std::vector<Buffer> m_c;          // per layer (LSTM): [kTileRows, H_p]
-  Buffer m_gx;                      // hoisted projections: [m_chunk x batch, m_ld_gx]
-  Buffer m_seq[2];                  // a chunk's output of layer l for layer l + 1: [m_chunk x batch, H_p]
+  std::vector<PartState> m_parts;   // one per thread the team can lend (1 without a team)
   Team* m_team = nullptr;
   bool m_split = false;             // the recurrent weights are large enough to split over m_team
   SpinBarrier m_barrier;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "../worker_pool.h"
+#include "rnnad/cpu/rnn_stack.h"
 
 namespace rnnad::detail {
 
@@ -71,6 +72,7 @@ class PoolTeam final : public cpu::Team {
  public:
   explicit PoolTeam(WorkerPool& pool) : m_pool(pool) {}
   int size() const override { return m_open ? m_pool.threads() : 1; }
+  int capacity() const override { return m_pool.threads(); }
   void run(int n, void (*task)(void*, int), void* arg) override {
     m_used = std::max(m_used, n);
     m_pool.run(n, [&](int i) { task(arg, i); });
@@ -88,7 +90,13 @@ class ParallelCpuRunner final : public Runner {
       : m_w(widths_of(model)), m_max_seq_len(max_seq_len), m_pool(threads), m_team(m_pool) {
     const int64_t slice = (max_batch + threads - 1) / threads, T = max_seq_len;
     m_full = make_cpu_runner(model, max_batch, max_seq_len, kernels, &m_team);
-    for (int i = 0; i < threads; ++i) {
+    // A bare stack on the tiled kernel splits its own calls over the team (tiles or hidden units,
+    // no copies): it needs no batch slices, graph copies or gather buffers.
+    m_stack_splits = model.config().model_kind == ModelKind::Rnn &&
+                     cpu::RnnStack::uses_tiled(stack_params(model, model.config().rnn).dims,
+                                               kernels == CpuKernels::Reference ? cpu::RnnStack::Kernel::Eigen
+                                                                                : cpu::RnnStack::Kernel::Auto);
+    for (int i = 0; i < (m_stack_splits ? 0 : threads); ++i) {
       Part p;
       if (i > 0) p.own = make_cpu_runner(model, slice, max_seq_len, kernels);
       auto sized = [](int64_t n) { return std::vector<float>(static_cast<std::size_t>(n)); };
@@ -187,12 +195,13 @@ class ParallelCpuRunner final : public Runner {
   Runner& runner(int i) { return i == 0 ? *m_full : *m_parts[static_cast<std::size_t>(i)].own; }
 
   // Batch slices for a call of T steps and batch B: one unless the work pays for the hand-off.
-  // A call left whole may still lend the pool to its stacks (m_team).
+  // A call left whole may lend the pool to its stacks instead (m_team): always for a stack that
+  // splits itself when the work pays, and for batch 1 (the tiled kernel then splits only layers
+  // large enough, tiled_recurrence.h).
   int parts_for(int64_t T, int64_t B) {
-    m_last = B < 2 || T * B * m_w.macs_per_step < kMinParallelMacs
-                 ? 1
-                 : static_cast<int>(std::min<int64_t>(B, m_pool.threads()));
-    m_team.m_open = m_last == 1;
+    const bool worth = B >= 2 && T * B * m_w.macs_per_step >= kMinParallelMacs;
+    m_last = worth && !m_stack_splits ? static_cast<int>(std::min<int64_t>(B, m_pool.threads())) : 1;
+    m_team.m_open = B == 1 || (worth && m_stack_splits);
     m_team.m_used = 1;
     return m_last;
   }
@@ -205,6 +214,7 @@ class ParallelCpuRunner final : public Runner {
   }
 
   Widths m_w;
+  bool m_stack_splits = false;
   int64_t m_max_seq_len;
   int m_last = 1;
   std::unique_ptr<Runner> m_full;

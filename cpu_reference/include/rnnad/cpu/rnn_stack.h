@@ -65,6 +65,8 @@ class RnnStack {
   int64_t workspace_bytes() const;
   /// True when forward() runs the tiled kernel.
   bool tiled() const { return m_tiled != nullptr; }
+  /// True when a stack of these dims built with `kernel` runs the tiled kernel.
+  static bool uses_tiled(const RnnDims& dims, Kernel kernel);
 
  private:
   void run_direction(int64_t layer, int64_t dir, int64_t seq_len, int64_t batch, const float* in, float* out,

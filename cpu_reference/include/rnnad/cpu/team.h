@@ -15,6 +15,8 @@ class Team {
   virtual ~Team() = default;
   /// Threads a run() may use now, the caller included; 1 = work alone.
   virtual int size() const = 0;
+  /// The most size() can ever be (buffers per thread are sized for it).
+  virtual int capacity() const = 0;
   /// Runs task(arg, i) for i in [0, n), 1 <= n <= size(), concurrently (i = 0 on the calling
   /// thread); returns when all are done.
   virtual void run(int n, void (*task)(void* arg, int i), void* arg) = 0;
