@@ -198,7 +198,7 @@ TiledRecurrence::TiledRecurrence(const RnnDims& dims, const std::vector<RnnParam
     if (L > 1)
       for (Buffer& b : ps.seq) b.assign(static_cast<std::size_t>(m_chunk * small * m_hp), 0.0f);
   }
-  m_split = team && H * (lstm ? 4 : 3) * m_hp * int64_t{sizeof(float)} >= kSplitMinBytes;
+  m_recurrent_bytes = H * (lstm ? 4 : 3) * m_hp * int64_t{sizeof(float)};
 }
 
 int64_t TiledRecurrence::workspace_bytes() const {
@@ -227,7 +227,8 @@ template <class Cell>
 void TiledRecurrence::run(int64_t seq_len, int64_t batch, const float* x, const float* h0, const float* c0,
                           float* output, float* h_n, float* c_n) {
   const int64_t team = m_team ? m_team->size() : 1;
-  const bool by_units = batch < kMR && m_split && team > 1;
+  const bool by_units = batch < kMR && team > 1 && m_recurrent_bytes >= kSplitMinBytes &&
+                        seq_len * m_dims.num_layers * m_recurrent_bytes >= kSplitMinCallBytes;
   const int parts = static_cast<int>(
       by_units ? std::min<int64_t>(team, m_hp / kVW)
                : std::min<int64_t>({team, static_cast<int64_t>(m_parts.size()), batch}));

@@ -34,8 +34,11 @@ class TiledRecurrence {
   /// Bytes of hoisted input projections held at a time (batches under one row block).
   static constexpr int64_t kHoistChunkBytes = int64_t{256} << 10;
   /// Recurrent weights (bytes per layer) from which a batch under one row block is split over
-  /// the team's threads by hidden units: below it, a barrier per step costs more than it saves.
+  /// the team's threads by hidden units: below it, a barrier per step costs more than it saves;
+  /// and recurrent weights streamed per call (steps x layers x bytes) below which the hand-off to
+  /// the threads costs more than the split saves (a few decoder steps, a streaming step of H 256).
   static constexpr int64_t kSplitMinBytes = int64_t{256} << 10;
+  static constexpr int64_t kSplitMinCallBytes = int64_t{2} << 20;
 
   /// True for LSTM without proj_size and GRU, unidirectional, any num_layers.
   static bool supports(const RnnDims& dims);
@@ -90,7 +93,7 @@ class TiledRecurrence {
   std::vector<Buffer> m_bias;       // per layer: [H_p / kVW][accumulators x kVW]
   std::vector<PartState> m_parts;   // one per thread the team can lend (1 without a team)
   Team* m_team = nullptr;
-  bool m_split = false;             // the recurrent weights are large enough to split over m_team
+  int64_t m_recurrent_bytes = 0;    // packed recurrent weights of one layer
   SpinBarrier m_barrier;
 };
 
