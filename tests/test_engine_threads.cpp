@@ -256,6 +256,23 @@ TEST_CASE("a bare LSTM/GRU stack splits its own calls over the threads: the same
         }
       }
     }
+    // Both splits allocate nothing (the part states are sized when the engine is created).
+    REQUIRE(test::allocation_counting_works());
+    const int64_t B = 100;
+    Engine e(model, {.device = Device::Cpu, .max_batch = B, .max_seq_len = T, .threads = 2});
+    std::vector<float> x(static_cast<std::size_t>(T * B * I), 0.25f), out(static_cast<std::size_t>(T * B * H)),
+        h_n(static_cast<std::size_t>(L * B * H));
+    auto call = [&](int64_t b) {
+      e.forward({x.data(), {T, b, I}}, {}, {}, {out.data(), {T, b, H}}, {h_n.data(), {L, b, H}}, {});
+    };
+    call(1);
+    call(B);
+    test::AllocationRegion region;
+    call(1);
+    call(B);
+    region.stop();
+    CHECK(region.count() == 0);
+    CHECK(e.last_call_threads() == 2);
   }
 }
 
