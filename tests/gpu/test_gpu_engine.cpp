@@ -1,5 +1,5 @@
 // The CUDA backend end to end (issue 10): rnnad::Engine with Device::Cuda against PyTorch's
-// golden references and against the Eigen path (Device::Cpu) on fresh random inputs, with guard
+// golden references and against the Eigen reference kernel (Device::Cpu, CpuKernels::Reference) on fresh random inputs, with guard
 // canaries around every host output; field case F20's size sweep; caller-supplied streams;
 // device errors; bit-for-bit repeatability. Own main: without a usable device it prints one line
 // and exits 77, which CTest reports as "Skipped" (tests/gpu/CMakeLists.txt).
@@ -69,6 +69,7 @@ ForwardResult run_forward(const std::shared_ptr<const Model>& model, Device devi
   EngineOptions o{device, 0, B, T};
   o.cuda_stream = stream;
   o.cuda_kernels = kernels;
+  o.cpu_kernels = CpuKernels::Reference;  // the CPU side is the Eigen reference kernel
   Engine engine(model, o);
   ForwardResult r{GuardedBuffer(static_cast<std::size_t>(T * B * c.num_directions() * H), GuardedBuffer::canary()),
                   GuardedBuffer(static_cast<std::size_t>(LD * B * H), GuardedBuffer::canary()),
@@ -212,7 +213,8 @@ TEST_CASE("gpu engine: windowed scoring of the bundled models equals the CPU", "
     const ModelConfig& mc = model->config();
     const int64_t T = mc.seq_len(), I = mc.input_size(), rows = T + 300, B = 64;
     const std::vector<float> series = uniform(rng, static_cast<std::size_t>(rows * I), 1.0f);
-    Engine cpu(model, {Device::Cpu, 0, B, T}), gpu(model, {Device::Cuda, 0, B, T});
+    Engine cpu(model, {.device = Device::Cpu, .max_batch = B, .max_seq_len = T, .cpu_kernels = CpuKernels::Reference});
+    Engine gpu(model, {Device::Cuda, 0, B, T});
     const int64_t windows = cpu.window_count(rows, 1);
     for (int64_t first = 0; first < windows; first += B) {
       const int64_t n = std::min(B, windows - first);
