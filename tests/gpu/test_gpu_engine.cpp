@@ -1,8 +1,9 @@
 // The CUDA backend end to end (issue 10): rnnad::Engine with Device::Cuda against PyTorch's
 // golden references and against the Eigen reference kernel (Device::Cpu, CpuKernels::Reference)
 // on fresh random inputs, with guard canaries around every host output; field case F20's size
-// sweep; caller-supplied streams; device errors; bit-for-bit repeatability. Own main: without a usable device it prints one line
-// and exits 77, which CTest reports as "Skipped" (tests/gpu/CMakeLists.txt).
+// sweep; caller-supplied streams; device errors; bit-for-bit repeatability. Own main: without a
+// usable device it prints one line and exits 77, which CTest reports as "Skipped"
+// (tests/gpu/CMakeLists.txt).
 #define CATCH_CONFIG_RUNNER
 #include <cuda_runtime.h>
 
