@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <thread>
 
 namespace rnnad::cpu {
 
@@ -22,11 +21,16 @@ class Team {
   virtual void run(int n, void (*task)(void* arg, int i), void* arg) = 0;
 };
 
-/// A reusable barrier for the n threads of one Team::run(), for phases of microseconds: waiting
-/// threads spin (with the CPU's pause hint), then yield, so a descheduled peer is not starved.
-/// Memory: everything written before wait() by any thread is visible after wait() to all.
+/// A reusable barrier for the n threads of one Team::run(), for phases of microseconds: a waiting
+/// thread spins briefly (with the CPU's pause hint), then sleeps in the kernel (C++20
+/// atomic::wait, a futex on Linux), so a peer that lost its core is not starved by spinners
+/// when the machine is oversubscribed. Memory: everything written before wait() by any thread is
+/// visible after wait() to all.
 class SpinBarrier {
  public:
+  /// Pause instructions before sleeping: a few microseconds, more than one step's imbalance.
+  static constexpr int kSpins = 256;
+
   explicit SpinBarrier(int n = 1) : m_n(n) {}
   /// Precondition: no thread is inside wait().
   void reset(int n) {
@@ -38,17 +42,16 @@ class SpinBarrier {
     if (m_count.fetch_add(1, std::memory_order_acq_rel) + 1 == m_n) {
       m_count.store(0, std::memory_order_relaxed);
       m_phase.store(phase + 1, std::memory_order_release);
+      m_phase.notify_all();
       return;
     }
-    for (int spins = 0; m_phase.load(std::memory_order_acquire) == phase; ++spins) {
-      if (spins < 1 << 14) {
+    for (int spins = 0; spins < kSpins; ++spins) {
+      if (m_phase.load(std::memory_order_acquire) != phase) return;
 #if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
+      __builtin_ia32_pause();
 #endif
-      } else {
-        std::this_thread::yield();
-      }
     }
+    while (m_phase.load(std::memory_order_acquire) == phase) m_phase.wait(phase, std::memory_order_acquire);
   }
 
  private:
