@@ -182,7 +182,7 @@ std::string markdown(const RunInfo& info, const std::vector<RowResult>& rows) {
   for (const auto& [name, p] : info.backends)
     md << "- " << name << ": " << (p.available ? "" : "**unavailable**: ") << pipe_safe(p.detail) << "\n";
   md << "- threads: " << info.threads
-     << " (--threads: rnnad-cpu's EngineOptions::threads and oneDNN's OpenMP threads; % of peak is per thread used)\n";
+     << " (--threads: rnnad-cpu's EngineOptions::threads and oneDNN's OpenMP threads; % of peak is of the threads requested)\n";
   for (const auto& f : info.merged) md << "- merged: `" << f << "`\n";
   if (!info.quick)
     md << "- protocol: checked against the Eigen reference kernel (rnnad-cpu-ref) first; warm-up; " << info.rounds

@@ -17,8 +17,8 @@ namespace rnnad::cpu::detail {
 /// projection is not hoisted: per layer and step one fused kernel computes a block of kMR rows x
 /// kVW hidden units of every gate from [x_t | h_{t-1}] (K = input + hidden) in registers, against
 /// weights packed once into one panel per kVW units ([K][gate][kVW], zero-padded past H), then
-/// the gate non-linearities and the state update (the same activations.h functions and
-/// expressions as the Eigen path; PyTorch's equations, shared/docs/algorithms.md §5.1).
+/// the gate non-linearities and the state update (PyTorch's equations, shared/docs/algorithms.md
+/// §5.1; activations_avx512.h with AVX-512, else the activations.h functions of the Eigen path).
 /// A batch under one row block (6 rows with AVX-512) would stream the weights once per step and
 /// row: there the input projections are hoisted, a chunk of steps at a time, into one product
 /// over chunk x batch rows, and each step multiplies only h_{t-1} by the recurrent part.
@@ -45,8 +45,9 @@ class TiledRecurrence {
 
   /// `params[layer]` in PyTorch's layout (rnn_dims.h); copied and packed here. `team` (may be
   /// null; must outlive this object) lends threads: a batch under one row block of a layer with
-  /// at least kSplitMinBytes of recurrent weights is split by hidden units, any other batch into
-  /// contiguous shares of rows, one per thread. Precondition: supports(dims), max_batch >= 1.
+  /// at least kSplitMinBytes of recurrent weights, in a call that streams at least
+  /// kSplitMinCallBytes of them, is split by hidden units; any other batch into contiguous shares
+  /// of rows, one per thread. Precondition: supports(dims), max_batch >= 1.
   TiledRecurrence(const RnnDims& dims, const std::vector<RnnParams>& params, int64_t max_batch, Team* team);
 
   /// Same tensors and layouts as RnnStack::forward (time-major [seq_len, batch, ...], states

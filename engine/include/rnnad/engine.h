@@ -21,7 +21,7 @@ namespace rnnad {
 /// it does not fit). For benchmarking and diagnosis; results agree within the fp32 tolerance.
 enum class CudaKernels { Auto, Step, Persistent };
 
-/// Which CPU kernels run the recurrences (docs/architecture.md, "CPU kernels"): Auto runs the
+/// Which CPU kernels run the recurrences (docs/architecture.md, "The CPU path"): Auto runs the
 /// tiled, register-blocked kernel for unidirectional LSTM (without proj_size) and GRU stacks and
 /// the Eigen kernel for the others; Reference runs the Eigen kernel for every model, the
 /// correctness reference. Results agree within the fp32 tolerance.
@@ -40,14 +40,15 @@ struct EngineOptions {
   CUstream_st* cuda_stream = nullptr;
   CudaKernels cuda_kernels = CudaKernels::Auto;  ///< ignored on the CPU
   CpuKernels cpu_kernels = CpuKernels::Auto;     ///< ignored on the GPU
-  /// CPU threads a call may use (>= 1; 0 = all hardware threads). A call whose batch is > 1 and
-  /// whose work is large enough is split into contiguous batch slices, one per thread, run on the
-  /// engine's own worker threads (started at construction, idle between calls); a call left whole
-  /// lends them to the tiled kernel, which splits a small batch of a large layer by hidden units
-  /// (docs/architecture.md, "Threads and determinism"). Results are
-  /// repeatable bit for bit for a given thread count; across thread counts they agree within
-  /// float32 rounding. Threads are not shared between engines: N engines × `threads` threads
-  /// should not exceed the cores. Ignored on the GPU.
+  /// CPU threads a call may use (>= 1; 0 = all hardware threads), the engine's own workers
+  /// (started at construction, idle between calls). A call whose work is large enough is split:
+  /// a bare LSTM/GRU stack on the tiled kernel splits its batch into row shares itself, or a
+  /// batch under 6 rows of a large layer by hidden units with a barrier per step; other model
+  /// kinds are split into batch slices, one graph copy per thread (docs/architecture.md,
+  /// "Threads and determinism"). Threads beyond the free cores slow barrier-split calls down.
+  /// Results are repeatable bit for bit for a given thread count; across thread counts they
+  /// agree within float32 rounding (bare tiled stacks: bit for bit). Threads are not shared
+  /// between engines: N engines × `threads` threads should not exceed the cores. Ignored on the GPU.
   int threads = 1;
 };
 
