@@ -206,19 +206,20 @@ TEST_CASE("small calls and batch 1 stay on the calling thread", "[threads]") {
 
 TEST_CASE("a bare LSTM/GRU stack splits its own calls over the threads: the same bits as one thread", "[threads]") {
   // The tiled kernel splits batch 1 and 3 of a layer with >= 256 KiB of recurrent weights (LSTM
-  // 200: 640 KB per layer; GRU 300: 1.1 MB) by hidden units, and batches 7 and 100 (and any batch
-  // of the small LSTM 20) into shares of rows; seq_len 120 spans several hoisted chunks.
+  // 200: 640 KB per layer; GRU 300: 1.1 MB) by hidden units, and batches 7 and 50 (and any batch
+  // of the small LSTM 24, over kMinParallelMacs from batch 3) into shares of rows; seq_len 60
+  // spans two hoisted chunks of the GRU.
   for (const auto& [mode, I, H, L] : {std::tuple{CellType::Lstm, 7, 200, 2}, std::tuple{CellType::Gru, 38, 300, 1},
-                                      std::tuple{CellType::Lstm, 3, 20, 2}}) {
+                                      std::tuple{CellType::Lstm, 3, 24, 2}}) {
     RnnConfig c;
     c.mode = mode;
     c.input_size = I;
     c.hidden_size = H;
     c.num_layers = L;
     const auto model = test::make_rnn_model(c, test::random_rnn_weights(c, 11, 0.08f));
-    const int64_t T = 120;
+    const int64_t T = 60;
     const bool lstm = mode == CellType::Lstm;
-    for (int64_t B : {1, 3, 7, 100}) {
+    for (int64_t B : {1, 3, 7, 50}) {
       std::vector<float> x(static_cast<std::size_t>(T * B * I)), h0(static_cast<std::size_t>(L * B * H)), c0(h0.size());
       for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * static_cast<float>(i));
       for (std::size_t i = 0; i < h0.size(); ++i) h0[i] = 0.5f * std::cos(0.11f * static_cast<float>(i)), c0[i] = 2 * h0[i];
@@ -258,7 +259,7 @@ TEST_CASE("a bare LSTM/GRU stack splits its own calls over the threads: the same
     }
     // Both splits allocate nothing (the part states are sized when the engine is created).
     REQUIRE(test::allocation_counting_works());
-    const int64_t B = 100;
+    const int64_t B = 50;
     Engine e(model, {.device = Device::Cpu, .max_batch = B, .max_seq_len = T, .threads = 2});
     std::vector<float> x(static_cast<std::size_t>(T * B * I), 0.25f), out(static_cast<std::size_t>(T * B * H)),
         h_n(static_cast<std::size_t>(L * B * H));
