@@ -19,12 +19,6 @@ void fill_rows(float* dst, int64_t rows, const float* row, int64_t width) {
 
 using detail::transposed;
 
-// Batch the Eigen kernel's workspace is sized for: max_batch, or 1 (never used) when the tiled
-// kernel runs every call.
-int64_t eigen_batch(const RnnDims& dims, int64_t max_batch, RnnStack::Kernel kernel) {
-  return RnnStack::uses_tiled(dims, kernel) ? 1 : max_batch;
-}
-
 void copy_rows(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int64_t rows, int64_t width) {
   for (int64_t r = 0; r < rows; ++r)
     std::memcpy(dst + r * ld_dst, src + r * ld_src, static_cast<std::size_t>(width) * sizeof(float));
@@ -32,17 +26,16 @@ void copy_rows(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int
 
 }  // namespace
 
-RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t max_batch_in, int64_t max_seq_len,
+RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t max_batch, int64_t max_seq_len,
                    Kernel kernel, Team* team)
     : m_dims(dims),
       m_params(std::move(params)),
-      m_max_batch(max_batch_in),
+      m_max_batch(max_batch),
       m_max_seq_len(max_seq_len),
-      m_gemm_hh(std::max<int64_t>(eigen_batch(dims, max_batch_in, kernel), 1), dims.gate_size(), dims.output_size()) {
+      // The Eigen kernel's plan; minimal (never run) when the tiled kernel takes every call.
+      m_gemm_hh(uses_tiled(dims, kernel) ? 1 : std::max<int64_t>(max_batch, 1), dims.gate_size(), dims.output_size()) {
   const int64_t G = dims.gate_size(), H = dims.hidden_size, H_out = dims.output_size(), D = dims.num_directions();
-  if (max_batch_in < 1 || max_seq_len < 1)
-    throw std::invalid_argument("RnnStack: max_batch and max_seq_len must be >= 1");
-  const int64_t max_batch = eigen_batch(dims, max_batch_in, kernel);  // what the Eigen buffers hold
+  if (max_batch < 1 || max_seq_len < 1) throw std::invalid_argument("RnnStack: max_batch and max_seq_len must be >= 1");
   if (static_cast<int64_t>(m_params.size()) != dims.num_layers * D)
     throw std::invalid_argument("RnnStack: expected num_layers * num_directions parameter sets");
   const bool proj = dims.proj_size > 0;
@@ -50,6 +43,11 @@ RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t m
   for (const auto& p : m_params)
     if (!p.weight_ih || !p.weight_hh || (proj && !p.weight_hr) || (!p.bias_ih != !p.bias_hh))
       throw std::invalid_argument("RnnStack: missing weight pointer");
+  if (uses_tiled(dims, kernel)) {  // the Eigen kernel's weights and buffers would never be used
+    m_tiled = std::make_unique<detail::TiledRecurrence>(dims, m_params, max_batch, team);
+    m_params.clear();  // everything needed is copied: the caller's buffers may go away
+    return;
+  }
 
   m_chunk_steps = std::clamp<int64_t>(kProjectionChunkBytes / (max_batch * G * int64_t{sizeof(float)}), 1, max_seq_len);
   m_gemm_ih.emplace_back(m_chunk_steps * max_batch, G, dims.layer_input_size(0));
@@ -74,7 +72,6 @@ RnnStack::RnnStack(const RnnDims& dims, std::vector<RnnParams> params, int64_t m
     m_bias_x.push_back(std::move(bx));
     m_bias_h.push_back(std::move(bh));
   }
-  if (RnnStack::uses_tiled(dims, kernel)) m_tiled = std::make_unique<detail::TiledRecurrence>(dims, m_params, max_batch_in, team);
   m_params.clear();  // everything needed is copied: the caller's buffers may go away
 
   m_gx.resize(static_cast<std::size_t>(m_chunk_steps * max_batch * G));

@@ -32,7 +32,8 @@ using rnnad::RnnParams;
 ///   run all layers and steps in cache with a register-blocked fused gate kernel on weights
 ///   packed at construction, so no projection buffer of seq_len x batch x G is materialised.
 /// Kernel::Auto runs Tiled for every batch where it applies (at batch 1 both kernels are bound by
-/// streaming the weights from L2 and run level), Eigen otherwise.
+/// streaming the weights from L2 and run level; the Eigen kernel's weights and buffers are then
+/// not built), Eigen otherwise.
 /// Not thread-safe: one forward() at a time per object.
 class RnnStack {
  public:
