@@ -73,6 +73,21 @@ struct GruCell {
   }
 };
 
+// acc[r][map[g]] += a[r, k] w[k][g] for the MR rows of a (stride lda), k ascending over
+// [0, k_count), w [k_count][NG][kVW]: one part (input or recurrent) of a gate block's product.
+template <int MR, int NA, std::size_t NG>
+[[gnu::always_inline]] inline void multiply_add(Packet (&acc)[MR][NA], const float* a, int64_t lda, int64_t k_count,
+                                                const float* w, const std::array<int, NG>& map) {
+  for (int64_t k = 0; k < k_count; ++k, w += NG * kVW) {
+    Packet wk[NG];
+    for (std::size_t g = 0; g < NG; ++g) wk[g] = ei::pload<Packet>(w + g * kVW);
+    for (int r = 0; r < MR; ++r) {
+      const Packet ak = ei::pset1<Packet>(a[r * lda + k]);
+      for (std::size_t g = 0; g < NG; ++g) acc[r][map[g]] = ei::pmadd(ak, wk[g], acc[r][map[g]]);
+    }
+  }
+}
+
 // Pre-activations of MR rows x kVW units: out[MR][kAcc][kVW] (row stride ld_out) = init + x W_x
 // + h W_h, with init [MR][kAcc][kVW] (row stride ld_init; 0: the bias, the same for every row),
 // x rows [MR, kx] (stride ldx), h rows [MR, kh] (stride ldh; kh = 0 skips a zero state), and
@@ -85,22 +100,8 @@ void gate_block(const float* x, int64_t ldx, int64_t kx, const float* h, int64_t
   Packet acc[MR][Cell::kAcc];
   for (int r = 0; r < MR; ++r)
     for (int g = 0; g < Cell::kAcc; ++g) acc[r][g] = ei::pload<Packet>(init + r * ld_init + g * kVW);
-  for (int64_t k = 0; k < kx; ++k, wx += Cell::kX * kVW) {
-    Packet w[Cell::kX];
-    for (int g = 0; g < Cell::kX; ++g) w[g] = ei::pload<Packet>(wx + g * kVW);
-    for (int r = 0; r < MR; ++r) {
-      const Packet a = ei::pset1<Packet>(x[r * ldx + k]);
-      for (int g = 0; g < Cell::kX; ++g) acc[r][Cell::xmap[g]] = ei::pmadd(a, w[g], acc[r][Cell::xmap[g]]);
-    }
-  }
-  for (int64_t k = 0; k < kh; ++k, wh += Cell::kH * kVW) {
-    Packet w[Cell::kH];
-    for (int g = 0; g < Cell::kH; ++g) w[g] = ei::pload<Packet>(wh + g * kVW);
-    for (int r = 0; r < MR; ++r) {
-      const Packet a = ei::pset1<Packet>(h[r * ldh + k]);
-      for (int g = 0; g < Cell::kH; ++g) acc[r][Cell::hmap[g]] = ei::pmadd(a, w[g], acc[r][Cell::hmap[g]]);
-    }
-  }
+  multiply_add(acc, x, ldx, kx, wx, Cell::xmap);
+  multiply_add(acc, h, ldh, kh, wh, Cell::hmap);
   for (int r = 0; r < MR; ++r)
     for (int g = 0; g < Cell::kAcc; ++g) ei::pstore(out + r * ld_out + g * kVW, acc[r][g]);
 }
