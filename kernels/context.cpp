@@ -20,6 +20,7 @@ Context::Context(int device, CUstream_st* stream) : m_device(device), m_stream(s
                   std::to_string(prop.multiProcessorCount) + " SMs)";
   m_sm_count = prop.multiProcessorCount;
   m_max_shared_bytes = prop.sharedMemPerBlockOptin;
+  m_compute_capability = prop.major * 10 + prop.minor;
   if (!m_stream) {
     RNNAD_CUDA_CHECK(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking));
     m_owns_stream = true;

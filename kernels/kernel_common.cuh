@@ -8,6 +8,9 @@
 
 #if defined(RNNAD_SIM)
 #include "rnnad_sim/cuda_sim.h"
+/// Asks nvcc to unroll the loop that follows (registers indexed by its counter stay registers);
+/// nothing in the harness.
+#define RNNAD_UNROLL
 #else
 #include <cooperative_groups.h>
 
@@ -27,6 +30,8 @@
 
 /// The parameter type of a device function that receives a shared array (`float*` on the GPU).
 #define RNNAD_SHARED_PTR(type) type*
+
+#define RNNAD_UNROLL _Pragma("unroll")
 #endif
 
 namespace rnnad::cuda {

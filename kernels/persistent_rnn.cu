@@ -1,4 +1,4 @@
-// Host launcher of the persistent recurrence kernel (body: persistent_rnn.cuh; contract:
+// Host launcher of the persistent recurrence kernel (body: persistent_rnn.cuh; contract and plan:
 // rnnad/cuda/persistent_rnn.h). Every launch is checked (RNNAD_CUDA_CHECK_LAUNCH).
 #include "cuda_check.h"
 #include "persistent_rnn.cuh"
@@ -6,24 +6,31 @@
 
 namespace rnnad::cuda {
 
-namespace {
-
-template <int kRows>
-void launch(const PersistentRnnArgs& args, const PersistentGeometry& geo, CUstream_st* stream) {
-  // Above 48 KiB of dynamic shared memory a kernel must opt in (per function and device).
-  RNNAD_CUDA_CHECK(cudaFuncSetAttribute(persistent_rnn_kernel<kRows>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        static_cast<int>(geo.shared_bytes)));
-  persistent_rnn_kernel<kRows><<<dim3(geo.grid_x), dim3(geo.block_x), geo.shared_bytes, stream>>>(args);
-  RNNAD_CUDA_CHECK_LAUNCH(persistent_rnn_kernel);
-}
-
-}  // namespace
-
-void persistent_rnn(const PersistentRnnArgs& args, std::size_t max_shared_bytes, CUstream_st* stream) {
-  check_persistent_rnn_args(args, max_shared_bytes);
-  const PersistentGeometry geo = persistent_geometry(args);
-  if (geo.rows == 1) launch<1>(args, geo, stream);
-  else launch<8>(args, geo, stream);
+void persistent_rnn(const PersistentRnnArgs& args, const PersistentDevice& dev, CUstream_st* stream) {
+  const PersistentGeometry geo = check_persistent_rnn_args(args, dev);
+  persistent_kernel_for(args.cell, geo, [&](auto kernel) {
+    // Above 48 KiB of dynamic shared memory a kernel must opt in (per function and device).
+    RNNAD_CUDA_CHECK(
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(geo.shared_bytes)));
+    cudaLaunchConfig_t config{};
+    config.gridDim = dim3(geo.grid_x);
+    config.blockDim = dim3(geo.block_x);
+    config.dynamicSmemBytes = geo.shared_bytes;
+    config.stream = stream;
+    cudaLaunchAttribute attribute[1]{};
+    if (geo.cluster > 1) {
+      // The blocks of a cluster (consecutive blockIdx.x) share their h through distributed shared
+      // memory; the plan only uses clusters where the device has them.
+      attribute[0].id = cudaLaunchAttributeClusterDimension;
+      attribute[0].val.clusterDim.x = static_cast<unsigned>(geo.cluster);
+      attribute[0].val.clusterDim.y = 1;
+      attribute[0].val.clusterDim.z = 1;
+      config.attrs = attribute;
+      config.numAttrs = 1;
+    }
+    RNNAD_CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, args, geo));
+    RNNAD_CUDA_CHECK_LAUNCH(persistent_rnn_kernel);
+  });
 }
 
 }  // namespace rnnad::cuda

@@ -1,22 +1,34 @@
-// Persistent recurrence kernel (device code; contract, geometry and eligibility in
+// Persistent recurrence kernel (device code; contract, plan and eligibility in
 // rnnad/cuda/persistent_rnn.h; rules in docs/kernels.md; run on CPUs by tests/harness).
 //
 // What: every time step of one layer and direction in one launch, PyTorch's LSTM / GRU / RNN cell
 // equations as the step kernels (cell_math.cuh): the input projections gx of all steps are
-// precomputed (one GEMM), the recurrent product, biases, gates and state update run here.
-// Layout: dynamic shared memory holds W_hh^T [H, G] (loaded once, read every step), and per batch
-// row of the block h [H], c [H] and the step's gate sums [G]. gx [T, B, G], out [T, B, ld_out].
-// Geometry: grid (ceil(B / kRows)), block (min(1024, G rounded up to 32)); block x owns batch rows
-// [kRows x, kRows x + kRows). Per step, two phases separated by barriers:
-//   1. thread c computes columns col = c, c + blockDim, ... of h_prev W_hh^T for all kRows rows
-//      (one W load from shared memory serves kRows fused multiply-adds; h is a broadcast read),
-//      adds b_hh and leaves the sums in shared memory;
-//   2. thread e updates elements (row, unit) = e, e + blockDim, ... of the state: gates from the
-//      sums, gx and b_ih, new c and h into shared memory and h into out.
-// Shared memory: 4 (H G + kRows (2H + G)) bytes (LSTM H = 80, kRows 8: 115 KiB); the launcher opts
-// in above 48 KiB. Supported H: where that fits the device (LSTM H <= 114 with kRows 8, 119 with kRows 1,
-// on sm_90's 227 KiB).
+// precomputed (one GEMM); the recurrent product, biases, gates and state update run here.
+// Work split (PersistentGeometry): a cluster of C blocks (C = 1: one block) owns `rows` batch
+// rows; its block of rank r owns hidden units [r U, r U + U) for all gates, so the unit's gate
+// update needs no exchange. Thread t of a block works on local unit j = t / S for k values
+// k = s + S i (s = t % S, i < kpt): its weights W_hh[g H + j, k] for every gate g stay in
+// registers (kRegKpt > 0, zero padded to kRegKpt) or in shared memory ([kpt][gates][threads],
+// thread-contiguous: conflict-free). Per step:
+//   1. the lane that will update (row r, unit j) loads gx[t, r, g H + j] + b_ih (in flight
+//      during the products; which rows a lane updates follows from its lane bits, step 3);
+//   2. every thread forms its partial sums over its k for all rows and gates (h is a broadcast
+//      read of the current h buffer; S lanes read S consecutive words);
+//   3. the S lanes of a unit add their partial sums with xor shuffles (same order on every run),
+//      halving the rows each lane holds at every level while it holds more than one (S >= rows);
+//   4. the lane left holding a row's sums updates it: gates, c (kept in shared memory), h into the
+//      next h buffer of every block of the cluster (distributed shared memory for C > 1) and `out`;
+//   5. one barrier (block, or cluster for C > 1), then the buffers swap.
+// h is double buffered ([2][rows][S kpt], kpt rounded up to kRegKpt, zero padded past H), so a step needs one barrier: the
+// step after next is the first to overwrite a buffer, and every thread has passed a barrier after
+// its last read of it.
+// Shared memory: persistent_shared_bytes(); the launcher opts in above 48 KiB.
+// Supported H: what persistent_plan() finds room for (docs/kernels.md §9 lists the limits).
+// Numerics: fp32, fmaf; each lane sums its k in increasing order, then the shuffle tree adds the
+// lanes in a fixed order: the same bits on every run and every schedule.
 #pragma once
+
+#include <type_traits>
 
 #include "cell_math.cuh"
 #include "kernel_common.cuh"
@@ -24,106 +36,258 @@
 
 namespace rnnad::cuda {
 
-/// Gate g's input part gx[row, g*H + j] + b_ih[g*H + j].
-__device__ __forceinline__ float persistent_input(const float* __restrict__ gx_row, const float* __restrict__ b_ih,
-                                                  int g, int j, int hidden) {
-  const std::size_t col = static_cast<std::size_t>(g) * static_cast<std::size_t>(hidden) + static_cast<std::size_t>(j);
-  return gx_row[col] + cell_bias(b_ih, col);
+#if defined(RNNAD_SIM) || (defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900)
+#define RNNAD_PERSISTENT_CLUSTERS 1
+#else
+#define RNNAD_PERSISTENT_CLUSTERS 0
+#endif
+
+/// The barrier that ends a step: the block's, or the cluster's when the state is split over a
+/// cluster (C > 1 is only planned on devices with clusters, PersistentDevice::clusters).
+__device__ __forceinline__ void persistent_barrier(int cluster) {
+#if RNNAD_PERSISTENT_CLUSTERS
+  if (cluster > 1) {
+    cooperative_groups::this_cluster().sync();
+    return;
+  }
+#endif
+  static_cast<void>(cluster);
+  __syncthreads();
 }
 
-/// The whole recurrence; arguments and shapes: PersistentRnnArgs. kRows: batch rows per block.
-template <int kRows>
-__global__ void __launch_bounds__(kPersistentMaxThreads) persistent_rnn_kernel(PersistentRnnArgs a) {
-  const int H = a.hidden;
-  const int gates = a.cell == PersistentCell::Lstm ? 4 : a.cell == PersistentCell::Gru ? 3 : 1;
-  const int G = gates * H;
-  const std::size_t HG = static_cast<std::size_t>(H) * static_cast<std::size_t>(G);
-  RNNAD_DYNAMIC_SHARED_ARRAY(float, smem, HG + static_cast<std::size_t>(kRows) * static_cast<std::size_t>(2 * H + G));
-  RNNAD_SHARED_PTR(float) w_s = smem;
-  RNNAD_SHARED_PTR(float) h_s = smem + HG;
-  RNNAD_SHARED_PTR(float) c_s = h_s + kRows * H;
-  RNNAD_SHARED_PTR(float) sum_s = c_s + kRows * H;
+/// Stores h into element `index` of buffer `buf` in every block of the cluster (C = 1: this
+/// block's only).
+__device__ __forceinline__ void persistent_share_h(RNNAD_SHARED_PTR(float) buf, int index, float h, int cluster) {
+#if RNNAD_PERSISTENT_CLUSTERS
+  if (cluster > 1) {
+    const cooperative_groups::cluster_group group = cooperative_groups::this_cluster();
+    for (int q = 0; q < cluster; ++q) group.map_shared_rank(buf, static_cast<unsigned>(q))[index] = h;
+    return;
+  }
+#endif
+  buf[index] = h;
+}
 
-  const int tid = static_cast<int>(threadIdx.x), threads = static_cast<int>(blockDim.x);
-  const int b0 = static_cast<int>(blockIdx.x) * kRows;
+/// acc[r][g] += w[g] * h[r][k] for the block's rows (h rows `hpad` apart in `h`).
+template <int kGates, int kRows>
+__device__ __forceinline__ void persistent_accumulate(float (&acc)[kRows][kGates], const float (&w)[kGates],
+                                                      RNNAD_SHARED_PTR(float) h, int hpad, int k) {
+  RNNAD_UNROLL
+  for (int r = 0; r < kRows; ++r) {
+    const float hv = h[r * hpad + k];
+    RNNAD_UNROLL
+    for (int g = 0; g < kGates; ++g) acc[r][g] = fmaf(w[g], hv, acc[r][g]);
+  }
+}
+
+/// One level of the transposing reduction: rows [0, 2 kHalf) held, [0, kHalf) kept: this lane's
+/// half (the upper one when lane bit `off` is set) plus the partner's copy of the same half.
+template <int kHalf, int kGates, int kRows>
+__device__ __forceinline__ void persistent_fold(float (&acc)[kRows][kGates], int lane, int off) {
+  const bool upper = (lane & off) != 0;
+  RNNAD_UNROLL
+  for (int r = 0; r < kHalf; ++r)
+    RNNAD_UNROLL
+    for (int g = 0; g < kGates; ++g) {
+      const float send = upper ? acc[r][g] : acc[r + kHalf][g];
+      const float keep = upper ? acc[r + kHalf][g] : acc[r][g];
+      acc[r][g] = keep + __shfl_xor_sync(kFullWarpMask, send, off);
+    }
+}
+
+/// The whole recurrence; arguments and shapes: PersistentRnnArgs, work split: PersistentGeometry
+/// (persistent_plan()). kGates: 4 LSTM, 3 GRU, 1 RNN; kRows == geo.rows; kRegKpt == geo.reg_kpt.
+template <int kGates, int kRows, int kRegKpt>
+__global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows))
+    persistent_rnn_kernel(PersistentRnnArgs a, PersistentGeometry geo) {
+  const int H = a.hidden, G = kGates * H, S = geo.slices, kpt = geo.kpt, U = geo.units, C = geo.cluster;
+  const int hpad = S * (kRegKpt > 0 ? kRegKpt : kpt), threads = static_cast<int>(blockDim.x), tid = static_cast<int>(threadIdx.x);
+  const std::size_t w_count =
+      kRegKpt > 0 ? 0 : static_cast<std::size_t>(kpt) * static_cast<std::size_t>(kGates) * static_cast<std::size_t>(threads);
+  RNNAD_DYNAMIC_SHARED_ARRAY(float, smem, w_count + static_cast<std::size_t>(kRows) * static_cast<std::size_t>(2 * hpad + U));
+  RNNAD_SHARED_PTR(float) w_s = smem;
+  RNNAD_SHARED_PTR(float) h_s = smem + w_count;              // [2][kRows][hpad]
+  RNNAD_SHARED_PTR(float) c_s = h_s + 2 * kRows * hpad;      // [kRows][U]
+
+  const int s = tid % S, ju = tid / S;
+  const int rank = static_cast<int>(blockIdx.x) % C, b0 = static_cast<int>(blockIdx.x) / C * kRows;
+  const int j = rank * U + ju;
+  const bool active = ju < U && j < H;
   const int rows = a.batch - b0 < kRows ? a.batch - b0 : kRows;
   const std::size_t B = static_cast<std::size_t>(a.batch);
+  // The row whose sums this lane ends up holding after the reduction (step 3): the plan gives
+  // rows > 1 at least as many lanes as rows, so each level halves the rows a lane holds, by the
+  // lane's bits from the top, until one is left; the lane whose remaining bits are 0 updates it.
+  int row0 = 0, off_left = S / 2;
+  for (int half = kRows / 2; half >= 1; half /= 2, off_left /= 2)
+    if ((s & off_left) != 0) row0 += half;
+  const bool owner = active && row0 < rows && (off_left < 1 || (s & (2 * off_left - 1)) == 0);
 
-  for (std::size_t e = static_cast<std::size_t>(tid); e < HG; e += static_cast<std::size_t>(threads))
-    w_s[e] = a.w_hh_t[e];
-  for (int e = tid; e < kRows * H; e += threads) {
-    const int r = e / H, j = e % H;
-    float h = 0.0f, c = 0.0f;
-    if (r < rows) {
-      const std::size_t b = static_cast<std::size_t>(b0 + r);
-      if (a.h0) h = a.h0[b * static_cast<std::size_t>(a.ld_h0) + static_cast<std::size_t>(j)];
-      if (a.c) c = a.c[b * static_cast<std::size_t>(H) + static_cast<std::size_t>(j)];
+  // The thread's weights W_hh[g H + j, k] = w_hh_t[k G + g H + j]; zero past H and for idle threads.
+  float w_r[kRegKpt > 0 ? kRegKpt : 1][kGates];
+  RNNAD_UNROLL
+  for (int i = 0; i < (kRegKpt > 0 ? kRegKpt : kpt); ++i) {
+    const int k = s + S * i;
+    RNNAD_UNROLL
+    for (int g = 0; g < kGates; ++g) {
+      const float w = active && k < H ? a.w_hh_t[static_cast<std::size_t>(k) * static_cast<std::size_t>(G) +
+                                                 static_cast<std::size_t>(g * H + j)]
+                                      : 0.0f;
+      if constexpr (kRegKpt > 0) w_r[i][g] = w;
+      else w_s[static_cast<std::size_t>(i * kGates + g) * static_cast<std::size_t>(threads) + static_cast<std::size_t>(tid)] = w;
     }
+  }
+  // h0 into buffer 0 (every block of a cluster holds the whole h), zeros into buffer 1 (its
+  // padding is never written again); c0 of the block's units.
+  for (int e = tid; e < 2 * kRows * hpad; e += threads) {
+    const int r = e / hpad % kRows, k = e % hpad;
+    float h = 0.0f;
+    if (e < kRows * hpad && r < rows && k < H && a.h0)
+      h = a.h0[static_cast<std::size_t>(b0 + r) * static_cast<std::size_t>(a.ld_h0) + static_cast<std::size_t>(k)];
     h_s[e] = h;
+  }
+  for (int e = tid; e < kRows * U; e += threads) {
+    const int r = e / U, jj = rank * U + e % U;
+    float c = 0.0f;
+    if (kGates == 4 && a.c && r < rows && jj < H)
+      c = a.c[static_cast<std::size_t>(b0 + r) * static_cast<std::size_t>(H) + static_cast<std::size_t>(jj)];
     c_s[e] = c;
   }
-  // W_hh, h0 and c0 are staged by all threads before any thread reads them.
-  __syncthreads();
+  // h0, the zeroed second buffer and c0 are staged before any thread reads them, and (clusters)
+  // before another block's first step writes into this block's second buffer.
+  persistent_barrier(C);
 
-  for (int s = 0; s < a.seq_len; ++s) {
-    const int t = a.reverse ? a.seq_len - 1 - s : s;
-    for (int col = tid; col < G; col += threads) {
-      float acc[kRows];
-      for (int r = 0; r < kRows; ++r) acc[r] = 0.0f;
-      for (int k = 0; k < H; ++k) {
-        const float w = w_s[static_cast<std::size_t>(k) * static_cast<std::size_t>(G) + static_cast<std::size_t>(col)];
-        for (int r = 0; r < kRows; ++r) {
-          const float hv = h_s[r * H + k];
-          acc[r] = fmaf(w, hv, acc[r]);
-        }
+  for (int step = 0; step < a.seq_len; ++step) {
+    const int t = a.reverse ? a.seq_len - 1 - step : step;
+    RNNAD_SHARED_PTR(float) h_cur = h_s + (step % 2) * kRows * hpad;
+    RNNAD_SHARED_PTR(float) h_next = h_s + ((step + 1) % 2) * kRows * hpad;
+    // 1. The input part of the gates this lane will update.
+    float x_part[kGates];
+    RNNAD_UNROLL
+    for (int g = 0; g < kGates; ++g) {
+      float v = 0.0f;
+      if (owner) {
+        const std::size_t col = static_cast<std::size_t>(g * H + j);
+        v = a.gx[(static_cast<std::size_t>(t) * B + static_cast<std::size_t>(b0 + row0)) * static_cast<std::size_t>(G) +
+                 col] +
+            cell_bias(a.b_ih, col);
       }
-      const float bh = cell_bias(a.b_hh, static_cast<std::size_t>(col));
-      for (int r = 0; r < kRows; ++r) sum_s[r * G + col] = acc[r] + bh;
+      x_part[g] = v;
     }
-    // The gate sums are complete before the update reads them, and every thread has finished
-    // reading h_prev from h_s before the update overwrites it.
-    __syncthreads();
-    for (int e = tid; e < rows * H; e += threads) {
-      const int r = e / H, j = e % H;
-      const std::size_t row = static_cast<std::size_t>(t) * B + static_cast<std::size_t>(b0 + r);
-      const float* __restrict__ gx_row = a.gx + row * static_cast<std::size_t>(G);
+    // 2. Partial sums over this lane's k.
+    float acc[kRows][kGates];
+    RNNAD_UNROLL
+    for (int r = 0; r < kRows; ++r)
+      RNNAD_UNROLL
+      for (int g = 0; g < kGates; ++g) acc[r][g] = 0.0f;
+    if constexpr (kRegKpt > 0) {
+      RNNAD_UNROLL
+      for (int i = 0; i < kRegKpt; ++i) persistent_accumulate<kGates, kRows>(acc, w_r[i], h_cur, hpad, s + S * i);
+    } else {
+      for (int i = 0; i < kpt; ++i) {
+        float w[kGates];
+        RNNAD_UNROLL
+        for (int g = 0; g < kGates; ++g) {
+          const float v = w_s[static_cast<std::size_t>(i * kGates + g) * static_cast<std::size_t>(threads) +
+                              static_cast<std::size_t>(tid)];
+          w[g] = v;
+        }
+        persistent_accumulate<kGates, kRows>(acc, w, h_cur, hpad, s + S * i);
+      }
+    }
+    // 3. The unit's S lanes are consecutive and aligned within a warp. While a lane holds more
+    // than one row, each xor level halves its rows: it keeps one half (the upper one when its
+    // bit `off` is set), sends the other to its partner and adds what the partner sent, so a
+    // level costs half the shuffles of a plain butterfly. Then a butterfly over the lanes left.
+    int off = S / 2;
+    if constexpr (kRows >= 8) {
+      persistent_fold<4>(acc, s, off);
+      off /= 2;
+    }
+    if constexpr (kRows >= 4) {
+      persistent_fold<2>(acc, s, off);
+      off /= 2;
+    }
+    if constexpr (kRows >= 2) {
+      persistent_fold<1>(acc, s, off);
+      off /= 2;
+    }
+    for (; off >= 1; off /= 2)
+      RNNAD_UNROLL
+      for (int g = 0; g < kGates; ++g) acc[0][g] += __shfl_xor_sync(kFullWarpMask, acc[0][g], off);
+    // 4. The update of row row0 (acc[0] holds its sums) by its owner lane.
+    if (owner) {
+      float sum[kGates];
+      RNNAD_UNROLL
+      for (int g = 0; g < kGates; ++g) sum[g] = acc[0][g] + cell_bias(a.b_hh, static_cast<std::size_t>(g * H + j));
       float h;
-      if (a.cell == PersistentCell::Lstm) {
-        const float i_gate = cell_sigmoid(persistent_input(gx_row, a.b_ih, 0, j, H) + sum_s[r * G + j]);
-        const float f_gate = cell_sigmoid(persistent_input(gx_row, a.b_ih, 1, j, H) + sum_s[r * G + H + j]);
-        const float g_cand = cell_tanh(persistent_input(gx_row, a.b_ih, 2, j, H) + sum_s[r * G + 2 * H + j]);
-        const float o_gate = cell_sigmoid(persistent_input(gx_row, a.b_ih, 3, j, H) + sum_s[r * G + 3 * H + j]);
-        const float c_prev = c_s[e];
+      if constexpr (kGates == 4) {
+        const float i_gate = cell_sigmoid(x_part[0] + sum[0]);
+        const float f_gate = cell_sigmoid(x_part[1] + sum[1]);
+        const float g_cand = cell_tanh(x_part[2] + sum[2]);
+        const float o_gate = cell_sigmoid(x_part[3] + sum[3]);
+        const float c_prev = c_s[row0 * U + ju];
         const float c = f_gate * c_prev + i_gate * g_cand;
-        c_s[e] = c;
+        c_s[row0 * U + ju] = c;
         h = o_gate * cell_tanh(c);
-      } else if (a.cell == PersistentCell::Gru) {
-        const float reset = cell_sigmoid(persistent_input(gx_row, a.b_ih, 0, j, H) + sum_s[r * G + j]);
-        const float update = cell_sigmoid(persistent_input(gx_row, a.b_ih, 1, j, H) + sum_s[r * G + H + j]);
-        const float rec_n = sum_s[r * G + 2 * H + j];  // W_hn h + b_hn: b_hn inside the reset product
-        const float cand = cell_tanh(persistent_input(gx_row, a.b_ih, 2, j, H) + reset * rec_n);
-        const float h_prev = h_s[e];
+      } else if constexpr (kGates == 3) {
+        const float reset = cell_sigmoid(x_part[0] + sum[0]);
+        const float update = cell_sigmoid(x_part[1] + sum[1]);
+        // sum[2] = W_hn h + b_hn: b_hn inside the reset product (PyTorch's GRU).
+        const float cand = cell_tanh(x_part[2] + reset * sum[2]);
+        const float h_prev = h_cur[row0 * hpad + j];
         h = (1.0f - update) * cand + update * h_prev;
       } else {
-        const float pre = persistent_input(gx_row, a.b_ih, 0, j, H) + sum_s[r * G + j];
+        const float pre = x_part[0] + sum[0];
         h = a.cell == PersistentCell::RnnRelu ? (pre < 0.0f ? 0.0f : pre) : cell_tanh(pre);
       }
-      h_s[e] = h;
-      a.out[row * static_cast<std::size_t>(a.ld_out) + static_cast<std::size_t>(j)] = h;
+      persistent_share_h(h_next, row0 * hpad + j, h, C);
+      a.out[(static_cast<std::size_t>(t) * B + static_cast<std::size_t>(b0 + row0)) *
+                static_cast<std::size_t>(a.ld_out) +
+            static_cast<std::size_t>(j)] = h;
     }
-    // The new h is complete in h_s before the next step's products read it, and every gate sum
-    // has been read before the next step overwrites sum_s.
-    __syncthreads();
+    // 5. The next h is complete in every block's buffer before the next step reads it; every
+    // thread has finished reading h_cur, which the step after next overwrites.
+    persistent_barrier(C);
   }
 
-  for (int e = tid; e < rows * H; e += threads) {
-    const std::size_t b = static_cast<std::size_t>(b0 + e / H), j = static_cast<std::size_t>(e % H);
-    const float h = h_s[e];
-    if (a.h_n) a.h_n[b * static_cast<std::size_t>(H) + j] = h;
-    if (a.c) {
-      const float c = c_s[e];
-      a.c[b * static_cast<std::size_t>(H) + j] = c;
+  RNNAD_SHARED_PTR(float) h_last = h_s + (a.seq_len % 2) * kRows * hpad;
+  if (owner) {
+    const std::size_t at =
+        static_cast<std::size_t>(b0 + row0) * static_cast<std::size_t>(H) + static_cast<std::size_t>(j);
+    const float h = h_last[row0 * hpad + j];
+    if (a.h_n) a.h_n[at] = h;
+    if (kGates == 4 && a.c) {
+      const float c = c_s[row0 * U + ju];
+      a.c[at] = c;
     }
+  }
+}
+
+/// Calls f(kernel) with the instantiation of persistent_rnn_kernel that runs plan `geo` for
+/// `cell` (host code: the launcher and the harness tests launch what it hands them).
+template <class F>
+void persistent_kernel_for(PersistentCell cell, const PersistentGeometry& geo, F&& f) {
+  auto by_kpt = [&](auto gates_tag) {
+    constexpr int kG = decltype(gates_tag)::value;
+    if (geo.reg_kpt == 0) {
+      if (geo.rows == 1) f(persistent_rnn_kernel<kG, 1, 0>);
+      else f(persistent_rnn_kernel<kG, kPersistentWideRows, 0>);
+      return;
+    }
+    switch (geo.reg_kpt) {
+      case 4: f(persistent_rnn_kernel<kG, 1, 4>); break;
+      case 8: f(persistent_rnn_kernel<kG, 1, 8>); break;
+      case 12: f(persistent_rnn_kernel<kG, 1, 12>); break;
+      case 16: f(persistent_rnn_kernel<kG, 1, 16>); break;
+      case 24: f(persistent_rnn_kernel<kG, 1, 24>); break;
+      default: f(persistent_rnn_kernel<kG, 1, 32>); break;
+    }
+  };
+  switch (persistent_gates(cell)) {
+    case 4: by_kpt(std::integral_constant<int, 4>{}); break;
+    case 3: by_kpt(std::integral_constant<int, 3>{}); break;
+    default: by_kpt(std::integral_constant<int, 1>{}); break;
   }
 }
 

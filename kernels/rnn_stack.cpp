@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -51,14 +52,13 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
     throw ShapeError("cuda::RnnStack: max_batch must be in [1, 2^31) and max_seq_len >= 1 (got " +
                      std::to_string(max_batch) + ", " + std::to_string(max_seq_len) + ")");
   const int64_t D = dims.num_directions(), L = dims.num_layers, G = dims.gate_size(), H = dims.hidden_size;
-  if (strategy == Strategy::Persistent) {
-    const std::size_t need = persistent_shared_bytes(persistent_cell(dims.cell), static_cast<int>(H),
-                                                     persistent_rows(static_cast<int>(max_batch)));
-    if (need > ctx.max_shared_bytes())
-      throw UnsupportedError("the persistent kernel keeps W_hh in shared memory: hidden size " + std::to_string(H) +
-                             " needs " + std::to_string(need) + " bytes per block, " + ctx.description() +
-                             " allows " + std::to_string(ctx.max_shared_bytes()) + " (use the step kernels)");
-  }
+  if (strategy == Strategy::Persistent)
+    for (int64_t b : {int64_t{1}, max_batch})  // the plans with 1 and with 8 rows per block
+      if (!persistent_plan(persistent_cell(dims.cell), static_cast<int>(H), static_cast<int>(b), persistent_device()))
+        throw UnsupportedError("the persistent kernel keeps W_hh on chip: hidden size " + std::to_string(H) +
+                               " does not fit " + ctx.description() +
+                               " (shared memory and registers of one block, or of a cluster of up to 8; use the "
+                               "step kernels)");
   if (static_cast<int64_t>(params.size()) != L * D)
     throw std::invalid_argument("cuda::RnnStack: expected " + std::to_string(L * D) + " parameter sets, got " +
                                 std::to_string(params.size()));
@@ -82,14 +82,17 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
     m_layer_buf[i] = DeviceBuffer(sz(max_seq_len * max_batch * D * H));
 }
 
+PersistentDevice RnnStack::persistent_device() const {
+  return {m_ctx.sm_count(), m_ctx.max_shared_bytes(), m_ctx.compute_capability() >= 90};
+}
+
 Strategy RnnStack::strategy_for(int64_t batch, int64_t seq_len) const {
   if (m_strategy != Strategy::Auto) return m_strategy;
   if (seq_len < 2) return Strategy::Step;
-  const int B = static_cast<int>(batch), rows = persistent_rows(B);
-  const std::size_t need =
-      persistent_shared_bytes(persistent_cell(m_dims.cell), static_cast<int>(m_dims.hidden_size), rows);
-  const bool one_wave = (B + rows - 1) / rows <= m_ctx.sm_count();
-  return need <= m_ctx.max_shared_bytes() && one_wave ? Strategy::Persistent : Strategy::Step;
+  const std::optional<PersistentGeometry> plan = persistent_plan(
+      persistent_cell(m_dims.cell), static_cast<int>(m_dims.hidden_size), static_cast<int>(batch), persistent_device());
+  // One wave: every block of the launch resident at once (a later wave would wait T steps).
+  return plan && static_cast<int>(plan->grid_x) <= m_ctx.sm_count() ? Strategy::Persistent : Strategy::Step;
 }
 
 void RnnStack::forward(int64_t T, int64_t B, const float* x, const float* h0, const float* c0, float* output,
@@ -140,7 +143,7 @@ void RnnStack::run_direction(int64_t l, int64_t d, int64_t T, int64_t B, const f
       a.hidden = static_cast<int>(H);
       a.cell = persistent_cell(m_dims.cell);
       a.reverse = reverse;
-      persistent_rnn(a, m_ctx.max_shared_bytes(), m_ctx.stream());
+      persistent_rnn(a, persistent_device(), m_ctx.stream());
       h_prev = out + (reverse ? t0 : t0 + n - 1) * B * ld_out + d * H;
       ld_prev = ld_out;
       continue;

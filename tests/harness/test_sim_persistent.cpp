@@ -1,10 +1,13 @@
 // The persistent recurrence kernel (kernels/persistent_rnn.cuh) compiled as host C++ and run
 // through the CPU harness under forward, reverse and seeded-random schedules, against the Eigen
-// path (cpu::RnnStack, one layer) for every cell, both batch-row variants (1 and 8 rows per
-// block), forward and reverse time order, with guard canaries around every output.
+// path (cpu::RnnStack, one layer) for every cell, every plan variant (weights in registers or in
+// shared memory, 1 or 8 batch rows per block, clusters of 1, 2, 4 and 8 blocks sharing h through
+// distributed shared memory, every lane split), forward and reverse time order, with guard
+// canaries around every output.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "cell_case.h"
@@ -26,9 +29,16 @@ GuardedBuffer guarded(const std::vector<float>& v) {
 
 std::vector<float> payload(const GuardedBuffer& b) { return {b.data(), b.data() + b.size()}; }
 
-// Runs the case through the kernel (time reversed when `reverse`) and compares it with the Eigen
-// path on the correspondingly ordered input.
-void check_case(const CellCase& c, bool reverse) {
+// The simulated device: 227 KiB of shared memory per block, clusters, and 4 SMs, so that a batch
+// of 5 or more runs the 8-row variant.
+constexpr cuda::PersistentDevice kDevice{4, 227 * 1024, true};
+
+// Runs the case through the kernel with the plan `force` pins (time reversed when `reverse`) and
+// compares it with the Eigen path on the correspondingly ordered input; returns the plan.
+cuda::PersistentGeometry check_case(const CellCase& c, bool reverse, const cuda::PersistentOverride& force = {},
+                                    std::vector<sim::Schedule> schedules = {sim::Schedule::Forward,
+                                                                            sim::Schedule::Reverse,
+                                                                            sim::Schedule::Random}) {
   const test::CellData d = test::make_cell_data(c);
   const std::size_t T = static_cast<std::size_t>(c.seq_len), B = static_cast<std::size_t>(c.batch),
                     H = static_cast<std::size_t>(c.hidden), I = static_cast<std::size_t>(c.input);
@@ -52,8 +62,15 @@ void check_case(const CellCase& c, bool reverse) {
   GuardedBuffer gx_b = guarded(gx), w_b = guarded(w_t), bih = guarded(d.bias_ih), bhh = guarded(d.bias_hh),
                 h0 = guarded(d.h0);
   std::vector<float> first;
-  for (sim::Schedule s : {sim::Schedule::Forward, sim::Schedule::Reverse, sim::Schedule::Random}) {
-    INFO(test::describe(c) << (reverse ? " reverse" : " forward") << ", schedule " << sim::schedule_name(s));
+  const std::optional<cuda::PersistentGeometry> plan =
+      cuda::persistent_plan(cuda::persistent_cell(c.cell), c.hidden, c.batch, kDevice, force);
+  REQUIRE(plan);
+  const cuda::PersistentGeometry geo = *plan;
+  for (sim::Schedule s : schedules) {
+    INFO(test::describe(c) << (reverse ? " reverse" : " forward") << ", schedule " << sim::schedule_name(s)
+                           << ", plan: cluster " << geo.cluster << ", rows " << geo.rows << ", slices "
+                           << geo.slices << ", kpt " << geo.kpt << ", reg_kpt " << geo.reg_kpt << ", threads "
+                           << geo.block_x);
     GuardedBuffer out(T * B * H, GuardedBuffer::canary()), h_n(B * H, GuardedBuffer::canary()),
         cst = guarded(lstm ? d.c0 : std::vector<float>());
     cuda::PersistentRnnArgs a;
@@ -72,14 +89,18 @@ void check_case(const CellCase& c, bool reverse) {
     a.hidden = c.hidden;
     a.cell = cuda::persistent_cell(c.cell);
     a.reverse = reverse;
-    cuda::check_persistent_rnn_args(a, 227 * 1024);
-    const cuda::PersistentGeometry geo = cuda::persistent_geometry(a);
+    if (force.cluster == 0 && force.slices == 0 && !force.shared_weights) {
+      const cuda::PersistentGeometry checked = cuda::check_persistent_rnn_args(a, kDevice);
+      CHECK(checked.block_x == geo.block_x);
+    }
     sim::LaunchOptions opt;
     opt.schedule = s;
     opt.seed = 23;
     opt.dynamic_shared_bytes = geo.shared_bytes;
-    if (geo.rows == 1) sim::launch(cuda::persistent_rnn_kernel<1>, dim3(geo.grid_x), dim3(geo.block_x), opt, a);
-    else sim::launch(cuda::persistent_rnn_kernel<8>, dim3(geo.grid_x), dim3(geo.block_x), opt, a);
+    opt.cluster_dims = dim3(static_cast<unsigned>(geo.cluster));
+    cuda::persistent_kernel_for(a.cell, geo, [&](auto kernel) {
+      sim::launch(kernel, dim3(geo.grid_x), dim3(geo.block_x), opt, a, geo);
+    });
     CHECK(out.guard_damage("out") == "");
     CHECK(h_n.guard_damage("h_n") == "");
     CHECK(cst.guard_damage("c") == "");
@@ -94,14 +115,15 @@ void check_case(const CellCase& c, bool reverse) {
     if (first.empty()) first = got;
     else CHECK(std::memcmp(first.data(), got.data(), first.size() * sizeof(float)) == 0);
   }
+  return geo;
 }
 
 }  // namespace
 
-TEST_CASE("sim: persistent recurrence matches the Eigen path for every cell, both row variants", "[sim][persistent]") {
+TEST_CASE("sim: persistent recurrence matches the Eigen path for every cell and plan variant", "[sim][persistent]") {
   for (CellType cell : {CellType::Lstm, CellType::Gru, CellType::RnnTanh, CellType::RnnRelu})
     for (int hidden : {1, 33})
-      for (int batch : {1, 5, 9})
+      for (int batch : {1, 9})  // 9: two blocks of 8 rows, the second one partial
         for (int seq_len : {1, 7}) {
           CellCase c;
           c.cell = cell;
@@ -111,8 +133,19 @@ TEST_CASE("sim: persistent recurrence matches the Eigen path for every cell, bot
           c.seed = static_cast<std::uint32_t>(7000 + 100 * hidden + 10 * batch + seq_len);
           if (cell == CellType::RnnTanh || cell == CellType::RnnRelu)
             c.weight_scale = 1.0f / std::sqrt(static_cast<float>(hidden));  // as cell_case.cpp's grid
-          check_case(c, false);
-          if (seq_len > 1) check_case(c, true);
+          // The plan's own choice: registers for one row, shared memory for 8 rows per block.
+          const cuda::PersistentGeometry geo = check_case(c, false);
+          CHECK(geo.rows == (batch == 1 ? 1 : 8));
+          CHECK((geo.reg_kpt > 0) == (batch == 1));
+          CHECK(geo.cluster == 1);
+          if (hidden == 1 || seq_len == 1) continue;
+          // Reverse time order; the same case split over a cluster of 2 (h through distributed
+          // shared memory) and, for one row, with the weights in shared memory: one seeded random
+          // schedule each (the three schedules above already showed the kernel order-independent).
+          const std::vector<sim::Schedule> random{sim::Schedule::Random};
+          check_case(c, true, {}, random);
+          CHECK(check_case(c, true, {.cluster = 2}, random).cluster == 2);
+          if (batch == 1) CHECK(check_case(c, false, {.shared_weights = true}, random).reg_kpt == 0);
         }
   CellCase nobias;
   nobias.cell = CellType::Gru;
@@ -123,18 +156,90 @@ TEST_CASE("sim: persistent recurrence matches the Eigen path for every cell, bot
   check_case(nobias, false);
 }
 
-TEST_CASE("sim: persistent launch checks name the shared-memory limit", "[sim][persistent]") {
+TEST_CASE("sim: persistent recurrence with clusters of 4 and 8 and every lane split", "[sim][persistent]") {
+  CellCase c;
+  c.hidden = 40;  // 8 blocks of 5 units
+  c.batch = 2;
+  c.seq_len = 5;
+  c.seed = 7777;
+  for (CellType cell : {CellType::Lstm, CellType::Gru}) {
+    c.cell = cell;
+    for (int cluster : {4, 8}) CHECK(check_case(c, true, {.cluster = cluster}).cluster == cluster);
+  }
+  // Every lane split with one row (a plain butterfly) and with 8 rows (rows halve per level while
+  // a lane holds more than one: as many and more lanes than rows; fewer are not planned).
+  c.cell = CellType::Lstm;
+  for (int batch : {1, 9}) {
+    c.batch = batch;
+    c.hidden = batch == 1 ? 40 : 12;
+    for (int slices : {1, 2, 4, 8, 16, 32}) {
+      if (slices < c.batch / 8 * 8) {
+        CHECK_FALSE(cuda::persistent_plan(cuda::PersistentCell::Lstm, c.hidden, c.batch, kDevice, {.slices = slices}));
+        continue;
+      }
+      const cuda::PersistentGeometry geo = check_case(c, false, {.slices = slices}, {sim::Schedule::Random});
+      CHECK(geo.slices == slices);
+      CHECK(geo.rows == (batch == 1 ? 1 : 8));
+      CHECK(geo.kpt == (c.hidden + slices - 1) / slices);
+    }
+  }
+}
+
+TEST_CASE("sim: persistent plans near their limits (sm_90 budget)", "[sim][persistent]") {
+  using cuda::PersistentCell;
+  constexpr cuda::PersistentDevice h200{132, 227 * 1024, true};
+  // Registers for one row at H 80 (AD1): 8 lanes per unit, 10 k values each (padded to 12).
+  const auto ad1 = cuda::persistent_plan(PersistentCell::Lstm, 80, 1, h200);
+  REQUIRE(ad1);
+  CHECK(ad1->cluster == 1);
+  CHECK(ad1->reg_kpt == 12);
+  CHECK(ad1->slices == 8);
+  CHECK(ad1->block_x == 640);
+  // Largest H one block holds, and the cluster beyond it.
+  auto largest = [&](PersistentCell cell, int batch, int cluster) {
+    int h = 0;
+    for (int H = 1; H <= 2048; ++H) {
+      const auto p = cuda::persistent_plan(cell, H, batch, h200, {.cluster = cluster});
+      if (p) h = H;
+    }
+    return h;
+  };
+  CHECK(largest(PersistentCell::Lstm, 1, 1) >= 110);
+  CHECK(largest(PersistentCell::Gru, 1, 1) >= 128);
+  CHECK(largest(PersistentCell::Lstm, 1, 8) >= 256);  // DB1 in a cluster of 8
+  const auto db1 = cuda::persistent_plan(PersistentCell::Lstm, 256, 1, h200);
+  REQUIRE(db1);
+  CHECK(db1->cluster >= 2);
+  // Without clusters (before sm_90) nothing beyond one block.
+  constexpr cuda::PersistentDevice turing{40, 64 * 1024, false};
+  CHECK_FALSE(cuda::persistent_plan(PersistentCell::Lstm, 256, 1, turing));
+  // Every plan's threads stay within its variant's register budget and 1024.
+  for (int H : {1, 31, 32, 33, 64, 80, 100, 119, 128, 200, 256, 300})
+    for (int batch : {1, 200})
+      for (PersistentCell cell : {PersistentCell::Lstm, PersistentCell::Gru, PersistentCell::RnnTanh}) {
+        const auto p = cuda::persistent_plan(cell, H, batch, h200);
+        if (!p) continue;
+        INFO("H " << H << " batch " << batch);
+        CHECK(static_cast<int>(p->block_x) <=
+              cuda::persistent_max_threads(cuda::persistent_gates(cell), p->reg_kpt, p->rows));
+        CHECK(p->units * p->cluster >= H);
+        CHECK(p->slices * p->kpt >= H);
+        CHECK(p->shared_bytes <= h200.max_shared_bytes);
+      }
+}
+
+TEST_CASE("sim: persistent launch checks name the limit", "[sim][persistent]") {
   cuda::PersistentRnnArgs a;
   float dummy = 0.0f;
   a.gx = a.w_hh_t = &dummy;
   a.out = &dummy;
   a.seq_len = a.batch = 1;
-  a.hidden = 200;
-  a.ld_out = 200;
-  CHECK_THROWS_WITH(cuda::check_persistent_rnn_args(a, 227 * 1024), Catch::Contains("shared memory"));
+  a.hidden = 1000;
+  a.ld_out = 1000;
+  CHECK_THROWS_WITH(cuda::check_persistent_rnn_args(a, kDevice), Catch::Contains("does not fit on chip"));
   a.hidden = 80;
   a.ld_out = 80;
-  CHECK_NOTHROW(cuda::check_persistent_rnn_args(a, 227 * 1024));
+  CHECK_NOTHROW(cuda::check_persistent_rnn_args(a, kDevice));
   a.ld_out = 79;
-  CHECK_THROWS_AS(cuda::check_persistent_rnn_args(a, 227 * 1024), ShapeError);
+  CHECK_THROWS_AS(cuda::check_persistent_rnn_args(a, kDevice), ShapeError);
 }

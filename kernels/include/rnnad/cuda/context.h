@@ -34,6 +34,8 @@ class Context {
   int sm_count() const { return m_sm_count; }
   /// Shared memory one block may opt in to, bytes (227 KiB on sm_90).
   std::size_t max_shared_bytes() const { return m_max_shared_bytes; }
+  /// Compute capability as major * 10 + minor (90 on sm_90).
+  int compute_capability() const { return m_compute_capability; }
   /// Makes the device current on the calling thread.
   void activate() const;
   /// Waits for all work queued on the stream; throws CudaError for a fault in any of it.
@@ -51,6 +53,7 @@ class Context {
   std::string m_description;
   int m_sm_count = 0;
   std::size_t m_max_shared_bytes = 0;
+  int m_compute_capability = 0;
 };
 
 /// An owned device array of floats, zero-filled at allocation (cudaMalloc + cudaMemset). Size 0

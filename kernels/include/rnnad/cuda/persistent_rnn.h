@@ -1,10 +1,13 @@
-// Persistent recurrence: one launch runs every time step of one layer and direction, each block
-// keeping the whole recurrent matrix W_hh in shared memory for all steps (performance.md §3.3:
-// "where W_hh fits one SM"). Argument struct, geometry, eligibility, checks and launcher; plain
-// C++17, no CUDA header (rules: docs/kernels.md). Kernel body: kernels/persistent_rnn.cuh.
+// Persistent recurrence: one launch runs every time step of one layer and direction with the
+// recurrent matrix W_hh on chip for all steps (performance.md §3.3): in registers or in shared
+// memory of one block, or split over the blocks of a thread-block cluster (sm_90, distributed
+// shared memory) when one SM cannot hold it. Argument struct, the plan (geometry), eligibility,
+// checks and launcher; plain C++17, no CUDA header (rules: docs/kernels.md, §9). Kernel body:
+// kernels/persistent_rnn.cuh.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "rnnad/cell_type.h"
@@ -16,8 +19,6 @@ namespace rnnad::cuda {
 
 /// Cell of a persistent launch (PyTorch's equations, as the step kernels).
 enum class PersistentCell : int { Lstm = 0, Gru = 1, RnnTanh = 2, RnnRelu = 3 };
-
-inline constexpr int kPersistentMaxThreads = 1024;
 
 /// Shapes (B = batch, H = hidden, G = 4H / 3H / H; T = seq_len), row-major fp32 device memory:
 ///   gx [T, B, G]: x_t W_ih^T WITHOUT bias for every step (contiguous);
@@ -58,53 +59,177 @@ inline PersistentCell persistent_cell(CellType c) {
 }
 
 /// Gates per cell: 4, 3, 1.
-inline int persistent_gates(PersistentCell cell) {
+inline constexpr int persistent_gates(PersistentCell cell) {
   return cell == PersistentCell::Lstm ? 4 : cell == PersistentCell::Gru ? 3 : 1;
 }
 
-/// Batch rows per block: 1 for batch 1 (latency), else 8 (each weight read serves 8 rows).
-inline int persistent_rows(int batch) { return batch == 1 ? 1 : 8; }
+/// What the plan needs to know of the device (cuda::Context supplies it).
+struct PersistentDevice {
+  int sm_count = 0;
+  std::size_t max_shared_bytes = 0;  ///< dynamic shared memory one block may opt in to
+  bool clusters = false;             ///< thread-block clusters and distributed shared memory (sm_90+)
+};
 
-/// Dynamic shared memory of a launch: W_hh [H*G] + per row h [H], c [H] and gate sums [G].
-inline std::size_t persistent_shared_bytes(PersistentCell cell, int hidden, int rows) {
-  const std::size_t H = static_cast<std::size_t>(hidden), G = H * static_cast<std::size_t>(persistent_gates(cell));
-  return (H * G + static_cast<std::size_t>(rows) * (2 * H + G)) * sizeof(float);
+/// Register-resident weight counts per lane and gate the kernel is instantiated for (the lane's
+/// k values are padded with zero weights up to one of these).
+inline constexpr int kPersistentRegKpt[] = {4, 8, 12, 16, 24, 32};
+/// Largest cluster the plan uses (the portable limit; the harness models up to 8 too).
+inline constexpr int kPersistentMaxCluster = 8;
+/// Batch rows per block (cluster) when the batch has more rows than the device has SMs.
+inline constexpr int kPersistentWideRows = 8;
+
+/// Registers per thread the plan budgets for a kernel variant: the weights (gates x reg_kpt, 0 in
+/// shared-memory mode), the accumulators (gates x rows), the prefetched input projection (gates)
+/// and 40 for addresses, loop state and the activations. Checked against ptxas (docs/kernels.md §9).
+inline constexpr int persistent_reg_estimate(int gates, int reg_kpt, int rows) {
+  return gates * (reg_kpt + rows + 1) + 40;
 }
 
-/// Geometry: grid (ceil(B / rows)), block (min(1024, G rounded up to 32)).
+/// Threads per block a kernel variant may be launched with, so that ptxas may give every thread
+/// the estimate: registers are granted in steps of 8 per thread, and a block's warps in groups of
+/// 4 (one per SM sub-partition) share the 64 K register file. At most 1024. The kernel's
+/// __launch_bounds__ uses the same value.
+inline constexpr int persistent_max_threads(int gates, int reg_kpt, int rows) {
+  const int regs = (persistent_reg_estimate(gates, reg_kpt, rows) + 7) / 8 * 8;
+  const int warps = 65536 / (128 * regs) * 4;
+  return warps * 32 < 1024 ? warps * 32 : 1024;
+}
+
+/// How one launch runs (docs/kernels.md §9):
+///   grid (cluster * ceil(B / rows)), block (threads): a cluster of `cluster` blocks owns batch
+///   rows [rows q, rows q + rows) of slice q = blockIdx.x / cluster; its block of rank r owns
+///   hidden units [r units, r units + units) for all gates.
+///   Thread t works on local unit t / slices and k values k = (t % slices) + slices * i,
+///   i < kpt: `slices` lanes (at least `rows`) split each unit's dot products over k and meet by
+///   warp shuffles, which leave each row's sums in one lane.
+///   reg_kpt > 0: each thread keeps its gates x reg_kpt weights in registers (kpt <= reg_kpt,
+///   padded with zeros); 0: the weights live in dynamic shared memory, [kpt][gates][threads].
+///   Shared memory: those weights, h of the rows twice ([2][rows][persistent_hpad()], double
+///   buffered, zero padded) and c of the rows' units ([rows][units]).
 struct PersistentGeometry {
   unsigned grid_x = 0, block_x = 0;
   int rows = 0;
+  int cluster = 1;
+  int units = 0;
+  int slices = 0;
+  int kpt = 0;
+  int reg_kpt = 0;
   std::size_t shared_bytes = 0;
 };
 
-inline PersistentGeometry persistent_geometry(const PersistentRnnArgs& a) {
-  const int rows = persistent_rows(a.batch);
-  const int G = a.hidden * persistent_gates(a.cell);
-  const int threads = ((G + 31) / 32) * 32;
-  return {static_cast<unsigned>((a.batch + rows - 1) / rows),
-          static_cast<unsigned>(threads < kPersistentMaxThreads ? threads : kPersistentMaxThreads), rows,
-          persistent_shared_bytes(a.cell, a.hidden, rows)};
+/// Length of one row of an h buffer: every lane reads k = s + slices * i for i < kpt (registers:
+/// reg_kpt), so the buffer is padded with zeros to slices * that.
+inline constexpr int persistent_hpad(const PersistentGeometry& g) {
+  return g.slices * (g.reg_kpt > 0 ? g.reg_kpt : g.kpt);
 }
 
-/// Throws ShapeError naming the argument when `a` breaks the contract above, or when its shared
-/// memory exceeds `max_shared_bytes` (the device's opt-in limit per block).
-inline void check_persistent_rnn_args(const PersistentRnnArgs& a, std::size_t max_shared_bytes) {
+/// Dynamic shared memory of a launch with this plan, bytes.
+inline std::size_t persistent_shared_bytes(const PersistentGeometry& g, int gates) {
+  const std::size_t w = g.reg_kpt > 0 ? 0
+                                      : static_cast<std::size_t>(g.kpt) * static_cast<std::size_t>(gates) *
+                                            static_cast<std::size_t>(g.block_x);
+  const std::size_t h = 2 * static_cast<std::size_t>(g.rows) * static_cast<std::size_t>(persistent_hpad(g));
+  return (w + h + static_cast<std::size_t>(g.rows) * static_cast<std::size_t>(g.units)) * sizeof(float);
+}
+
+/// Pins parts of the plan (tests and benchmarks; 0 / false: the plan's own choice).
+struct PersistentOverride {
+  int cluster = 0;              ///< blocks per cluster: 1, 2, 4 or 8
+  int slices = 0;               ///< lanes per unit: 1, 2, 4, 8, 16 or 32
+  bool shared_weights = false;  ///< weights in shared memory even where registers would do
+};
+
+/// The plan for a call with `batch` rows, or nothing when W_hh does not fit on chip even split
+/// over a cluster of kPersistentMaxCluster blocks. Choice, in order:
+///   rows: 1 when batch <= SMs (one block per row keeps each step's latency lowest), else 8;
+///   cluster: the smallest of 1, 2, 4, 8 (2+ only with clusters) that holds the weights;
+///   mode: registers when rows is 1 and a reg_kpt fits the register budget, else shared memory;
+///   slices: among those that fit (1024 threads at most), the one of least estimated step cost
+///     gates * (rows * kpt + 4 * shuffles): one FMA per gate, row and k, and the shuffles of the
+///     kernel's reduction (a warp shuffle issues at a quarter of the FMA rate); the larger slices
+///     on a tie.
+/// `force` pins cluster, slices or mode; nothing is returned when the pinned plan does not fit.
+inline std::optional<PersistentGeometry> persistent_plan(PersistentCell cell, int hidden, int batch,
+                                                         const PersistentDevice& dev,
+                                                         const PersistentOverride& force = {}) {
+  if (hidden < 1 || batch < 1) return std::nullopt;
+  const int gates = persistent_gates(cell);
+  const int rows = batch <= dev.sm_count ? 1 : kPersistentWideRows;
+  for (int cluster = 1; cluster <= kPersistentMaxCluster; cluster *= 2) {
+    if (cluster > 1 && !dev.clusters) break;
+    const int units = (hidden + cluster - 1) / cluster;
+    if (cluster > 1 && units * (cluster - 1) >= hidden) break;  // a block would own no unit
+    if (force.cluster > 0 && cluster != force.cluster) continue;
+    for (int mode = 0; mode < 2; ++mode) {  // 0: registers, 1: shared memory
+      if (mode == 0 && (rows != 1 || force.shared_weights)) continue;
+      std::optional<PersistentGeometry> best;
+      int best_cost = 0;
+      for (int slices = 32; slices >= 1; slices /= 2) {
+        const int threads = (units * slices + 31) / 32 * 32;
+        if (threads > 1024 || slices < rows || (force.slices > 0 && slices != force.slices)) continue;
+        const int kpt = (hidden + slices - 1) / slices;
+        int reg_kpt = 0;
+        if (mode == 0) {
+          for (int k : kPersistentRegKpt)
+            if (k >= kpt) {
+              reg_kpt = k;
+              break;
+            }
+          if (reg_kpt == 0 || threads > persistent_max_threads(gates, reg_kpt, rows)) continue;
+        } else if (threads > persistent_max_threads(gates, 0, rows)) {
+          continue;
+        }
+        PersistentGeometry g;
+        g.block_x = static_cast<unsigned>(threads);
+        g.grid_x = static_cast<unsigned>(cluster * ((batch + rows - 1) / rows));
+        g.rows = rows;
+        g.cluster = cluster;
+        g.units = units;
+        g.slices = slices;
+        g.kpt = kpt;
+        g.reg_kpt = reg_kpt;
+        g.shared_bytes = persistent_shared_bytes(g, gates);
+        if (g.shared_bytes > dev.max_shared_bytes) continue;
+        int shuffles = 0;  // per gate, as the kernel's reduction runs them
+        for (int off = slices / 2, held = rows; off >= 1; off /= 2) {
+          held = held > 1 ? held / 2 : held;
+          shuffles += held;
+        }
+        const int cost = gates * (rows * (reg_kpt > 0 ? reg_kpt : kpt) + 4 * shuffles);
+        if (!best || cost < best_cost) {
+          best = g;
+          best_cost = cost;
+        }
+      }
+      if (best) return best;
+    }
+  }
+  return std::nullopt;
+}
+
+/// Throws ShapeError naming the argument when `a` breaks the contract above, or when W_hh does
+/// not fit on chip on `dev` (persistent_plan() finds no plan); returns the plan.
+inline PersistentGeometry check_persistent_rnn_args(const PersistentRnnArgs& a, const PersistentDevice& dev) {
   if (a.seq_len < 1 || a.batch < 1 || a.hidden < 1)
     throw ShapeError("persistent_rnn: seq_len, batch and hidden must be >= 1 (got " + std::to_string(a.seq_len) +
                      ", " + std::to_string(a.batch) + ", " + std::to_string(a.hidden) + ")");
   if (!a.gx || !a.w_hh_t || !a.out) throw ShapeError("persistent_rnn: gx, w_hh_t and out must not be null");
   if (a.ld_out < a.hidden || (a.h0 && a.ld_h0 < a.hidden))
     throw ShapeError("persistent_rnn: row strides must be >= hidden size " + std::to_string(a.hidden));
-  const std::size_t need = persistent_shared_bytes(a.cell, a.hidden, persistent_rows(a.batch));
-  if (need > max_shared_bytes)
-    throw ShapeError("persistent_rnn: hidden size " + std::to_string(a.hidden) + " needs " + std::to_string(need) +
-                     " bytes of shared memory per block, the device allows " + std::to_string(max_shared_bytes));
+  const std::optional<PersistentGeometry> plan = persistent_plan(a.cell, a.hidden, a.batch, dev);
+  if (!plan)
+    throw ShapeError("persistent_rnn: hidden size " + std::to_string(a.hidden) +
+                     " does not fit on chip: W_hh needs " +
+                     std::to_string(4 * static_cast<std::size_t>(a.hidden) * static_cast<std::size_t>(a.hidden) *
+                                    static_cast<std::size_t>(persistent_gates(a.cell))) +
+                     " bytes; the device allows " + std::to_string(dev.max_shared_bytes) +
+                     " bytes of shared memory per block" +
+                     (dev.clusters ? ", in clusters of up to 8 blocks" : " and has no thread-block clusters"));
+  return *plan;
 }
 
 /// Launches the whole recurrence on `stream` (current device); asynchronous. Throws ShapeError
-/// before launching (check_persistent_rnn_args with the device's opt-in limit
-/// `max_shared_bytes`, Context::max_shared_bytes()), CudaError when the launch fails.
-void persistent_rnn(const PersistentRnnArgs& args, std::size_t max_shared_bytes, CUstream_st* stream);
+/// before launching (check_persistent_rnn_args), CudaError when the launch fails.
+void persistent_rnn(const PersistentRnnArgs& args, const PersistentDevice& dev, CUstream_st* stream);
 
 }  // namespace rnnad::cuda

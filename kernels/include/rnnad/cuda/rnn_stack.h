@@ -7,14 +7,16 @@
 #include <vector>
 
 #include "rnnad/cuda/context.h"
+#include "rnnad/cuda/persistent_rnn.h"
 #include "rnnad/rnn_dims.h"
 
 namespace rnnad::cuda {
 
 /// Which kernels run a recurrence (docs/kernels.md, "Strategy table"). Step: one fused cell
 /// launch per time step (any H, any batch). Persistent: one launch for all steps of a layer and
-/// direction with W_hh in shared memory (H up to what fits one SM). Auto: Persistent when W_hh
-/// fits, the batch fills at most one wave of blocks and there is more than one step, else Step.
+/// direction with W_hh on chip (registers or shared memory of one block, or of a cluster of up
+/// to 8 blocks on sm_90). Auto: Persistent when W_hh fits, the launch fills at most one wave of
+/// blocks and there is more than one step, else Step.
 enum class Strategy { Auto, Step, Persistent };
 
 /// "auto", "step" or "persistent".
@@ -30,7 +32,7 @@ class RnnStack {
 
   /// Copies the weights (params[layer * D + direction], PyTorch layouts) to the device.
   /// Throws UnsupportedError for what the CUDA backend does not run (LSTM proj_size > 0: use the
-  /// CPU path) and for Strategy::Persistent when W_hh does not fit the device's shared memory,
+  /// CPU path) and for Strategy::Persistent when W_hh does not fit on chip (persistent_plan()),
   /// std::invalid_argument for a wrong params count, CudaError when device memory runs out.
   RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<RnnParams>& params, int64_t max_batch,
            int64_t max_seq_len, Strategy strategy = Strategy::Auto);
@@ -53,6 +55,7 @@ class RnnStack {
     DeviceBuffer w_hh_t;  // [H, G]: weight_hh transposed (the cell kernels' layout)
     DeviceBuffer b_ih, b_hh;
   };
+  PersistentDevice persistent_device() const;
   void run_direction(int64_t layer, int64_t dir, int64_t T, int64_t B, const float* in, float* out, const float* h0,
                      const float* c0, float* h_n, float* c_n);
 
