@@ -91,8 +91,14 @@ Strategy RnnStack::strategy_for(int64_t batch, int64_t seq_len) const {
   if (seq_len < 2) return Strategy::Step;
   const std::optional<PersistentGeometry> plan = persistent_plan(
       persistent_cell(m_dims.cell), static_cast<int>(m_dims.hidden_size), static_cast<int>(batch), persistent_device());
-  // One wave: every block of the launch resident at once (a later wave would wait T steps).
-  return plan && static_cast<int>(plan->grid_x) <= m_ctx.sm_count() ? Strategy::Persistent : Strategy::Step;
+  // One wave: every block of the launch resident at once (a later wave would wait T steps); for
+  // clusters, as the device reports it (clusters must fit whole into a GPC).
+  if (!plan || static_cast<int>(plan->grid_x) > m_ctx.sm_count()) return Strategy::Step;
+  if (plan->cluster == 1) return Strategy::Persistent;
+  m_ctx.activate();
+  const int clusters = static_cast<int>(plan->grid_x) / plan->cluster;
+  return persistent_active_clusters(persistent_cell(m_dims.cell), *plan) >= clusters ? Strategy::Persistent
+                                                                                     : Strategy::Step;
 }
 
 void RnnStack::forward(int64_t T, int64_t B, const float* x, const float* h0, const float* c0, float* output,

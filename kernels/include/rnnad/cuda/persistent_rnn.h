@@ -228,6 +228,11 @@ inline PersistentGeometry check_persistent_rnn_args(const PersistentRnnArgs& a, 
   return *plan;
 }
 
+/// How many clusters (blocks when geo.cluster is 1) of plan `geo` the current device can hold at
+/// once (cudaOccupancyMaxActiveClusters); 0 when the plan cannot run there at all. Throws
+/// CudaError when the query fails.
+int persistent_active_clusters(PersistentCell cell, const PersistentGeometry& geo);
+
 /// Launches the whole recurrence on `stream` (current device); asynchronous. Throws ShapeError
 /// before launching (check_persistent_rnn_args), CudaError when the launch fails.
 void persistent_rnn(const PersistentRnnArgs& args, const PersistentDevice& dev, CUstream_st* stream);
