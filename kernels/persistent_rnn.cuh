@@ -168,9 +168,11 @@ __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows)
       float v = 0.0f;
       if (owner) {
         const std::size_t col = static_cast<std::size_t>(g * H + j);
-        v = a.gx[(static_cast<std::size_t>(t) * B + static_cast<std::size_t>(b0 + row0)) * static_cast<std::size_t>(G) +
-                 col] +
-            cell_bias(a.b_ih, col);
+        const float x = a.gx != nullptr ? a.gx[(static_cast<std::size_t>(t) * B + static_cast<std::size_t>(b0 + row0)) *
+                                                    static_cast<std::size_t>(G) +
+                                                col]
+                                        : 0.0f;
+        v = x + cell_bias(a.b_ih, col);
       }
       x_part[g] = v;
     }

@@ -54,7 +54,8 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
   const int64_t D = dims.num_directions(), L = dims.num_layers, G = dims.gate_size(), H = dims.hidden_size;
   if (strategy == Strategy::Persistent)
     for (int64_t b : {int64_t{1}, max_batch})  // the plans with 1 and with 8 rows per block
-      if (!persistent_plan(persistent_cell(dims.cell), static_cast<int>(H), static_cast<int>(b), persistent_device()))
+      if (!persistent_plan(persistent_cell(dims.cell), static_cast<int>(H), static_cast<int>(b),
+                           persistent_device(ctx)))
         throw UnsupportedError("the persistent kernel keeps W_hh on chip: hidden size " + std::to_string(H) +
                                " does not fit " + ctx.description() +
                                " (shared memory and registers of one block, or of a cluster of up to 8; use the "
@@ -82,23 +83,28 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
     m_layer_buf[i] = DeviceBuffer(sz(max_seq_len * max_batch * D * H));
 }
 
-PersistentDevice RnnStack::persistent_device() const {
-  return {m_ctx.sm_count(), m_ctx.max_shared_bytes(), m_ctx.compute_capability() >= 90};
+PersistentDevice persistent_device(const Context& ctx) {
+  return {ctx.sm_count(), ctx.max_shared_bytes(), ctx.compute_capability() >= 90};
+}
+
+std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, CellType cell, int64_t hidden,
+                                                      int64_t batch) {
+  const std::optional<PersistentGeometry> plan =
+      persistent_plan(persistent_cell(cell), static_cast<int>(hidden), static_cast<int>(batch), persistent_device(ctx));
+  // One wave: every block of the launch resident at once (a later wave would wait T steps); for
+  // clusters, as the device reports it (clusters must fit whole into a GPC).
+  if (!plan || static_cast<int>(plan->grid_x) > ctx.sm_count()) return std::nullopt;
+  if (plan->cluster == 1) return plan;
+  ctx.activate();
+  const int clusters = static_cast<int>(plan->grid_x) / plan->cluster;
+  if (persistent_active_clusters(persistent_cell(cell), *plan) < clusters) return std::nullopt;
+  return plan;
 }
 
 Strategy RnnStack::strategy_for(int64_t batch, int64_t seq_len) const {
   if (m_strategy != Strategy::Auto) return m_strategy;
   if (seq_len < 2) return Strategy::Step;
-  const std::optional<PersistentGeometry> plan = persistent_plan(
-      persistent_cell(m_dims.cell), static_cast<int>(m_dims.hidden_size), static_cast<int>(batch), persistent_device());
-  // One wave: every block of the launch resident at once (a later wave would wait T steps); for
-  // clusters, as the device reports it (clusters must fit whole into a GPC).
-  if (!plan || static_cast<int>(plan->grid_x) > m_ctx.sm_count()) return Strategy::Step;
-  if (plan->cluster == 1) return Strategy::Persistent;
-  m_ctx.activate();
-  const int clusters = static_cast<int>(plan->grid_x) / plan->cluster;
-  return persistent_active_clusters(persistent_cell(m_dims.cell), *plan) >= clusters ? Strategy::Persistent
-                                                                                     : Strategy::Step;
+  return persistent_one_wave(m_ctx, m_dims.cell, m_dims.hidden_size, batch) ? Strategy::Persistent : Strategy::Step;
 }
 
 void RnnStack::forward(int64_t T, int64_t B, const float* x, const float* h0, const float* c0, float* output,
@@ -149,7 +155,7 @@ void RnnStack::run_direction(int64_t l, int64_t d, int64_t T, int64_t B, const f
       a.hidden = static_cast<int>(H);
       a.cell = persistent_cell(m_dims.cell);
       a.reverse = reverse;
-      persistent_rnn(a, persistent_device(), m_ctx.stream());
+      persistent_rnn(a, persistent_device(m_ctx), m_ctx.stream());
       h_prev = out + (reverse ? t0 : t0 + n - 1) * B * ld_out + d * H;
       ld_prev = ld_out;
       continue;

@@ -8,10 +8,12 @@
 #include <cmath>
 #include <cstring>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include "cell_case.h"
 #include "persistent_rnn.cuh"
+#include "rnnad/cuda/feedback_decoder.h"
 #include "rnnad/cuda/persistent_rnn.h"
 #include "rnnad/model.h"
 
@@ -242,4 +244,93 @@ TEST_CASE("sim: persistent launch checks name the limit", "[sim][persistent]") {
   CHECK_NOTHROW(cuda::check_persistent_rnn_args(a, kDevice));
   a.ld_out = 79;
   CHECK_THROWS_AS(cuda::check_persistent_rnn_args(a, kDevice), ShapeError);
+}
+
+TEST_CASE("sim: folded decoder feedback matches the step-by-step decoder (float64 reference)", "[sim][persistent]") {
+  // A decoder fed its own reconstruction x_t = W_out h_{t-1} + b_out (EncDec-AD at inference),
+  // computed step by step in double here, against the persistent kernel on the folded weights
+  // (rnnad/cuda/feedback_decoder.h) with no input, 30 steps, forward and reverse output order.
+  for (CellType cell : {CellType::Lstm, CellType::RnnTanh})
+    for (int batch : {1, 9}) {
+      const int I = 3, H = cell == CellType::Lstm ? 10 : 7, steps = 30;
+      const int G = cell == CellType::Lstm ? 4 * H : H;
+      std::mt19937 rng(static_cast<std::uint32_t>(4242 + batch + G));
+      std::uniform_real_distribution<float> u(-0.4f, 0.4f);
+      auto draw = [&](int n) {
+        std::vector<float> v(static_cast<std::size_t>(n));
+        for (float& x : v) x = u(rng);
+        return v;
+      };
+      const std::vector<float> w_ih = draw(G * I), w_hh = draw(G * H), b_ih = draw(G), b_hh = draw(G),
+                               w_out = draw(I * H), b_out = draw(I), h0 = draw(batch * H), c0 = draw(batch * H);
+      // Reference: h of every step [steps, B, H] and the final c.
+      std::vector<float> ref(static_cast<std::size_t>(steps * batch * H)), ref_c(c0);
+      for (int b = 0; b < batch; ++b) {
+        std::vector<double> h(h0.begin() + b * H, h0.begin() + (b + 1) * H), c(c0.begin() + b * H, c0.begin() + (b + 1) * H);
+        for (int t = 0; t < steps; ++t) {
+          std::vector<double> x(I), gates(G);
+          for (int i = 0; i < I; ++i) {
+            x[i] = b_out[i];
+            for (int k = 0; k < H; ++k) x[i] += double(w_out[i * H + k]) * h[k];
+          }
+          for (int g = 0; g < G; ++g) {
+            gates[g] = double(b_ih[g]) + double(b_hh[g]);
+            for (int i = 0; i < I; ++i) gates[g] += double(w_ih[g * I + i]) * x[i];
+            for (int k = 0; k < H; ++k) gates[g] += double(w_hh[g * H + k]) * h[k];
+          }
+          auto sig = [](double v) { return 1.0 / (1.0 + std::exp(-v)); };
+          for (int j = 0; j < H; ++j) {
+            if (cell == CellType::Lstm) {
+              c[j] = sig(gates[H + j]) * c[j] + sig(gates[j]) * std::tanh(gates[2 * H + j]);
+              h[j] = sig(gates[3 * H + j]) * std::tanh(c[j]);
+            } else {
+              h[j] = std::tanh(gates[j]);
+            }
+            ref[static_cast<std::size_t>((t * batch + b) * H + j)] = static_cast<float>(h[j]);
+          }
+        }
+        for (int j = 0; j < H; ++j) ref_c[static_cast<std::size_t>(b * H + j)] = static_cast<float>(c[j]);
+      }
+      RnnParams p;
+      p.weight_ih = w_ih.data();
+      p.weight_hh = w_hh.data();
+      p.bias_ih = b_ih.data();
+      p.bias_hh = b_hh.data();
+      const cuda::FoldedFeedback f = cuda::fold_feedback(G, H, I, p, w_out.data(), b_out.data());
+      for (bool reverse : {false, true}) {
+        INFO((cell == CellType::Lstm ? "LSTM" : "RNN") << " batch " << batch << (reverse ? " reverse" : " forward"));
+        GuardedBuffer w_b = guarded(f.w_hh_t), bih = guarded(f.b_ih), bhh = guarded(f.b_hh), h0_b = guarded(h0),
+                      c_b = guarded(c0), out(static_cast<std::size_t>(steps * batch * H), GuardedBuffer::canary());
+        cuda::PersistentRnnArgs a;
+        a.gx = nullptr;
+        a.w_hh_t = w_b.data();
+        a.b_ih = bih.data();
+        a.b_hh = bhh.data();
+        a.h0 = h0_b.data();
+        a.ld_h0 = H;
+        a.c = cell == CellType::Lstm ? c_b.data() : nullptr;
+        a.out = out.data();
+        a.ld_out = H;
+        a.seq_len = steps;
+        a.batch = batch;
+        a.hidden = H;
+        a.cell = cuda::persistent_cell(cell);
+        a.reverse = reverse;
+        const cuda::PersistentGeometry geo = cuda::check_persistent_rnn_args(a, kDevice);
+        sim::LaunchOptions opt;
+        opt.schedule = sim::Schedule::Random;
+        opt.dynamic_shared_bytes = geo.shared_bytes;
+        cuda::persistent_kernel_for(a.cell, geo, [&](auto kernel) {
+          sim::launch(kernel, dim3(geo.grid_x), dim3(geo.block_x), opt, a, geo);
+        });
+        CHECK(out.guard_damage("out") == "");
+        std::vector<float> got = payload(out);
+        if (reverse)  // step s was written to row steps - 1 - s
+          for (int t = 0; t < steps; ++t)
+            std::memcpy(got.data() + t * batch * H, out.data() + (steps - 1 - t) * batch * H,
+                        static_cast<std::size_t>(batch * H) * sizeof(float));
+        CHECK(test::compare(got, ref, "h of every step") == "");
+        if (cell == CellType::Lstm) CHECK(test::compare(payload(c_b), ref_c, "final c") == "");
+      }
+    }
 }

@@ -3,9 +3,11 @@
 // on the context's stream.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "rnnad/cuda/attention.h"
+#include "rnnad/cuda/feedback_decoder.h"
 #include "rnnad/cuda/linear.h"
 #include "rnnad/cuda/ops.h"
 #include "rnnad/cuda/rnn_stack.h"
@@ -18,6 +20,7 @@ struct CudaBackend {
   using Linear = cuda::Linear;
   using Attention = cuda::AdditiveAttention;
   using Buffer = cuda::DeviceBuffer;
+  using FeedbackDecoder = cuda::FeedbackDecoder;
 
   const cuda::Context* ctx = nullptr;
   cuda::Strategy strategy = cuda::Strategy::Auto;
@@ -31,6 +34,16 @@ struct CudaBackend {
     const Weight& w = m.weight(name + ".weight");
     return Linear(*ctx, w.values.data(), bias ? m.weight(name + ".bias").values.data() : nullptr, w.shape[0],
                   w.shape[1]);
+  }
+  /// The decoder `rnn` with its output head `head` (weight and bias) folded into one recurrence,
+  /// where the fold keeps the cell's equations (cuda::feedback_foldable); else nothing.
+  std::optional<FeedbackDecoder> feedback_decoder(const Model& m, const RnnConfig& rnn, const std::string& head,
+                                                  int64_t max_batch, int64_t max_steps) const {
+    const StackParams p = stack_params(m, rnn);
+    if (!cuda::feedback_foldable(p.dims)) return std::nullopt;
+    return std::optional<FeedbackDecoder>(std::in_place, *ctx, p.dims, p.params[0],
+                                          m.weight(head + ".weight").values.data(),
+                                          m.weight(head + ".bias").values.data(), max_batch, max_steps, strategy);
   }
   Attention attention(const Model& m, const AttentionConfig& c, int64_t max_batch, int64_t max_seq_len) const {
     const AttentionWeights w = attention_weights(m);

@@ -16,7 +16,8 @@ class ReconstructionGraph final : public Runner {
         m_cfg(m.config().reconstruction),
         m_enc(be.stack(m, m_cfg.encoder(), max_batch, max_seq_len)),
         m_dec(be.stack(m, m_cfg.decoder(), max_batch, 1)),
-        m_out(be.linear(m, "output", true, max_batch)) {
+        m_out(be.linear(m, "output", true, max_batch)),
+        m_fused(be.feedback_decoder(m, m_cfg.decoder(), "output", max_batch, max_seq_len)) {
     const int64_t L = m_cfg.num_layers, H = m_cfg.hidden_size, D = m_cfg.bidirectional_encoder ? 2 : 1;
     if (m_cfg.bidirectional_encoder) {
       m_bridge_h.emplace(be.linear(m, "bridge_h", true, L * max_batch));
@@ -46,12 +47,23 @@ class ReconstructionGraph final : public Runner {
       cur = 1 - cur;
       m_out.apply(B, m_dec_out.data(), H, y, I);  // dec_out [1, B, H] is the top layer's h
     };
+    // The folded decoder (CUDA, where eligible): all remaining steps in one launch with the
+    // feedback folded into the recurrence, then their reconstructions in one GEMM.
+    auto fused = [&](int64_t steps, bool reverse, float* y) {
+      if (!m_fused || !m_fused->eligible(B, steps)) return false;
+      m_fused->run(steps, B, m_h[cur].data(), lstm() ? m_c[cur].data() : nullptr, reverse);
+      m_out.apply(steps * B, m_fused->outputs(), H, y, I);
+      return true;
+    };
     if (m_cfg.decode == ReconstructionConfig::Decode::Reverse) {
       // x'(T-1) straight from the encoder state, then backwards, each step fed x'(i).
       m_out.apply(B, m_h[cur].data() + (L - 1) * B * H, H, recon + (T - 1) * B * I, I);
+      if (fused(T - 1, true, recon)) return;
       for (int64_t i = T - 1; i >= 1; --i) step(recon + i * B * I, recon + (i - 1) * B * I);
     } else {
-      for (int64_t t = 0; t < T; ++t) step(t == 0 ? m_zero_input.data() : recon + (t - 1) * B * I, recon + t * B * I);
+      step(m_zero_input.data(), recon);  // x'(0) from a zero input, then each step fed x'(t-1)
+      if (fused(T - 1, false, recon + B * I)) return;
+      for (int64_t t = 1; t < T; ++t) step(recon + (t - 1) * B * I, recon + t * B * I);
     }
   }
 
@@ -84,6 +96,7 @@ class ReconstructionGraph final : public Runner {
   ReconstructionConfig m_cfg;
   typename Be::Stack m_enc, m_dec;
   typename Be::Linear m_out;
+  std::optional<typename Be::FeedbackDecoder> m_fused;  // the folded decoder (CUDA, 1-layer LSTM/RNN)
   std::optional<typename Be::Linear> m_bridge_h, m_bridge_c;
   typename Be::Buffer m_enc_out, m_enc_h, m_enc_c, m_cat, m_h[2], m_c[2], m_dec_out, m_zero_input;
 };

@@ -21,7 +21,8 @@ namespace rnnad::cuda {
 enum class PersistentCell : int { Lstm = 0, Gru = 1, RnnTanh = 2, RnnRelu = 3 };
 
 /// Shapes (B = batch, H = hidden, G = 4H / 3H / H; T = seq_len), row-major fp32 device memory:
-///   gx [T, B, G]: x_t W_ih^T WITHOUT bias for every step (contiguous);
+///   gx [T, B, G]: x_t W_ih^T WITHOUT bias for every step (contiguous), or null: no input
+///     (gates = h W_hh^T + b_ih + b_hh; the folded decoder, rnnad/cuda/feedback_decoder.h);
 ///   w_hh_t [H, G] (weight_hh transposed, as the step kernels); b_ih, b_hh [G] or null;
 ///   h0 [B, ld_h0] or null (zeros); c [B, H] (LSTM: the initial cell state on entry, the final
 ///   one on exit; null = start from zeros and do not return it);
@@ -213,7 +214,7 @@ inline PersistentGeometry check_persistent_rnn_args(const PersistentRnnArgs& a, 
   if (a.seq_len < 1 || a.batch < 1 || a.hidden < 1)
     throw ShapeError("persistent_rnn: seq_len, batch and hidden must be >= 1 (got " + std::to_string(a.seq_len) +
                      ", " + std::to_string(a.batch) + ", " + std::to_string(a.hidden) + ")");
-  if (!a.gx || !a.w_hh_t || !a.out) throw ShapeError("persistent_rnn: gx, w_hh_t and out must not be null");
+  if (!a.w_hh_t || !a.out) throw ShapeError("persistent_rnn: w_hh_t and out must not be null");
   if (a.ld_out < a.hidden || (a.h0 && a.ld_h0 < a.hidden))
     throw ShapeError("persistent_rnn: row strides must be >= hidden size " + std::to_string(a.hidden));
   const std::optional<PersistentGeometry> plan = persistent_plan(a.cell, a.hidden, a.batch, dev);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "rnnad/cuda/context.h"
@@ -21,6 +22,15 @@ enum class Strategy { Auto, Step, Persistent };
 
 /// "auto", "step" or "persistent".
 const char* strategy_name(Strategy s);
+
+/// The device facts persistent_plan() needs (SMs, shared memory per block, clusters on sm_90+).
+PersistentDevice persistent_device(const Context& ctx);
+
+/// The persistent plan for `batch` rows of a `cell` layer of `hidden` units when one exists and
+/// its launch fits one wave on ctx's device (blocks <= SMs; clusters: as many resident at once as
+/// launched, cudaOccupancyMaxActiveClusters); else nothing. Throws CudaError when a query fails.
+std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, CellType cell, int64_t hidden,
+                                                      int64_t batch);
 
 /// A recurrent stack resident on the context's device, with its workspace sized at construction
 /// for batch <= max_batch and seq_len <= max_seq_len; forward() allocates nothing and only queues
@@ -55,7 +65,6 @@ class RnnStack {
     DeviceBuffer w_hh_t;  // [H, G]: weight_hh transposed (the cell kernels' layout)
     DeviceBuffer b_ih, b_hh;
   };
-  PersistentDevice persistent_device() const;
   void run_direction(int64_t layer, int64_t dir, int64_t T, int64_t B, const float* in, float* out, const float* h0,
                      const float* c0, float* h_n, float* c_n);
 

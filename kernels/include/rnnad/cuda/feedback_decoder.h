@@ -1,0 +1,92 @@
+// The reconstruction decoder's feedback loop in one launch (performance.md §3.6). At inference an
+// EncDec-AD decoder is fed its own previous reconstruction, x_t = W_out h_{t-1} + b_out, so
+//   gates = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh = (W_hh + W_ih W_out) h_{t-1} + (b_ih + W_ih b_out) + b_hh:
+// an autonomous recurrence with a folded recurrent matrix, which the persistent kernel runs with no
+// input (gx = null) for all steps; the reconstructions W_out h_t + b_out are then one GEMM over
+// all steps, off the recurrence's critical path. Exact in real arithmetic; the rounding differs
+// from the step-by-step decoder (the fold is computed in double and rounded once).
+// Only where the fold keeps the cell's equations: one unidirectional layer of LSTM or nn.RNN. A
+// GRU's candidate gate applies the reset gate to the recurrent part only, so its input part
+// cannot be folded into W_hn; a GRU decoder keeps the step-by-step path. Plain C++17, no CUDA.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "rnnad/cuda/context.h"
+#include "rnnad/cuda/persistent_rnn.h"
+#include "rnnad/cuda/rnn_stack.h"
+#include "rnnad/rnn_dims.h"
+
+namespace rnnad::cuda {
+
+/// Folded weights in the persistent kernel's layouts: w_hh_t [H, G] = (W_hh + W_ih W_out)^T,
+/// b_ih [G] = b_ih + W_ih b_out, b_hh [G] = b_hh (zeros where the layer has no bias).
+struct FoldedFeedback {
+  std::vector<float> w_hh_t, b_ih, b_hh;
+};
+
+/// Folds the feedback x_t = W_out h_{t-1} + b_out into a decoder layer (G = gates x H rows):
+/// weight_ih [G, I], weight_hh [G, H], bias_ih / bias_hh [G] or null, w_out [I, H], b_out [I] or
+/// null, all PyTorch layouts (row-major). Sums in double, rounds once to float.
+inline FoldedFeedback fold_feedback(int64_t G, int64_t H, int64_t I, const RnnParams& p, const float* w_out,
+                                    const float* b_out) {
+  const auto sz = [](int64_t n) { return static_cast<std::size_t>(n); };
+  FoldedFeedback f;
+  f.w_hh_t.resize(sz(H * G));
+  f.b_ih.resize(sz(G));
+  f.b_hh.resize(sz(G));
+  for (int64_t g = 0; g < G; ++g) {
+    for (int64_t k = 0; k < H; ++k) {
+      double w = p.weight_hh[g * H + k];
+      for (int64_t i = 0; i < I; ++i) w += double(p.weight_ih[g * I + i]) * double(w_out[i * H + k]);
+      f.w_hh_t[sz(k * G + g)] = static_cast<float>(w);
+    }
+    double b = p.bias_ih ? p.bias_ih[g] : 0.0;
+    if (b_out)
+      for (int64_t i = 0; i < I; ++i) b += double(p.weight_ih[g * I + i]) * double(b_out[i]);
+    f.b_ih[sz(g)] = static_cast<float>(b);
+    f.b_hh[sz(g)] = p.bias_hh ? p.bias_hh[g] : 0.0f;
+  }
+  return f;
+}
+
+/// True when a decoder of these dimensions can be folded (see the file comment).
+inline bool feedback_foldable(const RnnDims& dims) {
+  return dims.num_layers == 1 && !dims.bidirectional && dims.proj_size == 0 && dims.cell != CellType::Gru;
+}
+
+/// A folded decoder resident on the context's device, for batch <= max_batch and up to
+/// max_steps steps; run() allocates nothing and only queues work on ctx.stream().
+class FeedbackDecoder {
+ public:
+  /// dims/params: the decoder (feedback_foldable(dims) must hold, else std::invalid_argument);
+  /// w_out [I, H], b_out [I] or null: the output head (host memory). Throws CudaError when
+  /// device memory runs out.
+  FeedbackDecoder(const Context& ctx, const RnnDims& dims, const RnnParams& params, const float* w_out,
+                  const float* b_out, int64_t max_batch, int64_t max_steps, Strategy strategy);
+
+  /// Whether run() may be used for `steps` steps of `batch` rows: the strategy allows the
+  /// persistent kernel (Auto: a plan that fits one wave, and steps >= 2; Persistent: any plan;
+  /// Step: never).
+  bool eligible(int64_t batch, int64_t steps) const;
+
+  /// Runs `steps` decoder steps from state h0 [B, H] (and c [B, H] for an LSTM: the initial cell
+  /// state, overwritten with the final one), each fed the previous step's reconstruction, and
+  /// leaves h of every step in outputs() [steps, B, H]: in step order, or reversed (step s at
+  /// row steps - 1 - s) when `reverse`. Device pointers. Preconditions: eligible(B, steps).
+  void run(int64_t steps, int64_t B, const float* h0, float* c, bool reverse);
+
+  /// Device [max_steps, max_batch, H]; the first steps * B rows hold the last run's h.
+  const float* outputs() const { return m_out.data(); }
+
+ private:
+  const Context& m_ctx;
+  RnnDims m_dims;
+  Strategy m_strategy;
+  DeviceBuffer m_w_hh_t, m_b_ih, m_b_hh, m_out;
+};
+
+}  // namespace rnnad::cuda
