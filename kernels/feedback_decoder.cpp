@@ -7,7 +7,12 @@ namespace rnnad::cuda {
 
 FeedbackDecoder::FeedbackDecoder(const Context& ctx, const RnnDims& dims, const RnnParams& params, const float* w_out,
                                  const float* b_out, int64_t max_batch, int64_t max_steps, Strategy strategy)
-    : m_ctx(ctx), m_dims(dims), m_strategy(strategy) {
+    : m_ctx(ctx),
+      m_dims(dims),
+      m_strategy(strategy),
+      m_device(persistent_device(ctx)),
+      m_max_batch(max_batch),
+      m_max_steps(max_steps) {
   if (!feedback_foldable(dims) || !params.weight_ih || !params.weight_hh || !w_out)
     throw std::invalid_argument("cuda::FeedbackDecoder: one unidirectional LSTM or RNN layer with weights and an "
                                 "output head is required");
@@ -20,15 +25,16 @@ FeedbackDecoder::FeedbackDecoder(const Context& ctx, const RnnDims& dims, const 
 }
 
 bool FeedbackDecoder::eligible(int64_t batch, int64_t steps) const {
+  if (batch < 1 || batch > m_max_batch || steps < 1 || steps > m_max_steps) return false;
   switch (m_strategy) {
     case Strategy::Step: return false;
     case Strategy::Persistent:
       return persistent_plan(persistent_cell(m_dims.cell), static_cast<int>(m_dims.hidden_size),
-                             static_cast<int>(batch), persistent_device(m_ctx))
+                             static_cast<int>(batch), m_device)
           .has_value();
     case Strategy::Auto: break;
   }
-  return steps >= 2 && persistent_one_wave(m_ctx, m_dims.cell, m_dims.hidden_size, batch).has_value();
+  return steps >= 2 && persistent_one_wave(m_ctx, m_device, m_dims.cell, m_dims.hidden_size, batch).has_value();
 }
 
 void FeedbackDecoder::run(int64_t steps, int64_t B, const float* h0, float* c, bool reverse) {
@@ -47,7 +53,7 @@ void FeedbackDecoder::run(int64_t steps, int64_t B, const float* h0, float* c, b
   a.hidden = static_cast<int>(m_dims.hidden_size);
   a.cell = persistent_cell(m_dims.cell);
   a.reverse = reverse;
-  persistent_rnn(a, persistent_device(m_ctx), m_ctx.stream());
+  persistent_rnn(a, m_device, m_ctx.stream());
 }
 
 }  // namespace rnnad::cuda

@@ -16,7 +16,13 @@ cudaLaunchConfig_t launch_config(const PersistentGeometry& geo, CUstream_st* str
   config.blockDim = dim3(geo.block_x);
   config.dynamicSmemBytes = geo.shared_bytes;
   config.stream = stream;
-  if (geo.cluster > 1) {
+  if (geo.grid_sync) {
+    // Every block resident at once; the grid-wide barrier orders the blocks' writes of h to `out`.
+    attribute.id = cudaLaunchAttributeCooperative;
+    attribute.val.cooperative = 1;
+    config.attrs = &attribute;
+    config.numAttrs = 1;
+  } else if (geo.cluster > 1) {
     // The blocks of a cluster (consecutive blockIdx.x) share their h through distributed shared
     // memory; the plan only uses clusters where the device has them.
     attribute.id = cudaLaunchAttributeClusterDimension;
@@ -31,24 +37,39 @@ cudaLaunchConfig_t launch_config(const PersistentGeometry& geo, CUstream_st* str
 
 }  // namespace
 
-int persistent_active_clusters(PersistentCell cell, const PersistentGeometry& geo) {
-  int clusters = 0;
+bool persistent_clusters() {
+  cudaFuncAttributes attributes{};
+  RNNAD_CUDA_CHECK(cudaFuncGetAttributes(&attributes, persistent_rnn_kernel<4, 1, 0>));
+  return attributes.ptxVersion >= 90;
+}
+
+int persistent_resident_groups(PersistentCell cell, const PersistentGeometry& geo, const PersistentDevice& dev) {
+  int groups = 0;
   persistent_kernel_for(cell, geo, [&](auto kernel) {
-    RNNAD_CUDA_CHECK(
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(geo.shared_bytes)));
-    cudaLaunchAttribute attribute{};
-    const cudaLaunchConfig_t config = launch_config(geo, nullptr, attribute);
-    RNNAD_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&clusters, kernel, &config));
+    RNNAD_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                          static_cast<int>(dev.max_shared_bytes)));
+    if (geo.cluster > 1 && !geo.grid_sync) {
+      cudaLaunchAttribute attribute{};
+      const cudaLaunchConfig_t config = launch_config(geo, nullptr, attribute);
+      RNNAD_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&groups, kernel, &config));
+      return;
+    }
+    int per_sm = 0;
+    RNNAD_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, static_cast<int>(geo.block_x),
+                                                                   geo.shared_bytes));
+    groups = per_sm * dev.sm_count;
   });
-  return clusters;
+  return groups;
 }
 
 void persistent_rnn(const PersistentRnnArgs& args, const PersistentDevice& dev, CUstream_st* stream) {
   const PersistentGeometry geo = check_persistent_rnn_args(args, dev);
   persistent_kernel_for(args.cell, geo, [&](auto kernel) {
-    // Above 48 KiB of dynamic shared memory a kernel must opt in (per function and device).
-    RNNAD_CUDA_CHECK(
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(geo.shared_bytes)));
+    // Above 48 KiB of dynamic shared memory a kernel must opt in (per function and device, for the
+    // whole process): always to the device's limit, so that no launch on another host thread
+    // lowers it under this one.
+    RNNAD_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                          static_cast<int>(dev.max_shared_bytes)));
     cudaLaunchAttribute attribute{};
     const cudaLaunchConfig_t config = launch_config(geo, stream, attribute);
     RNNAD_CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, args, geo));

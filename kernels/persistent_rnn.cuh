@@ -18,7 +18,10 @@
 //      halving the rows each lane holds at every level while it holds more than one (S >= rows);
 //   4. the lane left holding a row's sums updates it: gates, c (kept in shared memory), h into the
 //      next h buffer of every block of the cluster (distributed shared memory for C > 1) and `out`;
-//   5. one barrier (block, or cluster for C > 1), then the buffers swap.
+//   5. one barrier (block, or cluster for C > 1), then the buffers swap. With geo.grid_sync (a
+//      group of more than 8 blocks, cooperative launch) h goes only to `out`; a grid-wide barrier
+//      makes it visible, and each block copies its rows' whole h from `out` into the next buffer
+//      before a block barrier.
 // h is double buffered ([2][rows][S kpt], kpt rounded up to kRegKpt, zero padded past H), so a step needs one barrier: the
 // step after next is the first to overwrite a buffer, and every thread has passed a barrier after
 // its last read of it.
@@ -101,6 +104,7 @@ template <int kGates, int kRows, int kRegKpt>
 __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows))
     persistent_rnn_kernel(PersistentRnnArgs a, PersistentGeometry geo) {
   const int H = a.hidden, G = kGates * H, S = geo.slices, kpt = geo.kpt, U = geo.units, C = geo.cluster;
+  const int dsm = geo.grid_sync ? 1 : C;  // blocks sharing h through distributed shared memory
   const int hpad = S * (kRegKpt > 0 ? kRegKpt : kpt), threads = static_cast<int>(blockDim.x), tid = static_cast<int>(threadIdx.x);
   const std::size_t w_count =
       kRegKpt > 0 ? 0 : static_cast<std::size_t>(kpt) * static_cast<std::size_t>(kGates) * static_cast<std::size_t>(threads);
@@ -155,7 +159,7 @@ __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows)
   }
   // h0, the zeroed second buffer and c0 are staged before any thread reads them, and (clusters)
   // before another block's first step writes into this block's second buffer.
-  persistent_barrier(C);
+  persistent_barrier(dsm);
 
   for (int step = 0; step < a.seq_len; ++step) {
     const int t = a.reverse ? a.seq_len - 1 - step : step;
@@ -243,14 +247,29 @@ __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows)
         const float pre = x_part[0] + sum[0];
         h = a.cell == PersistentCell::RnnRelu ? (pre < 0.0f ? 0.0f : pre) : cell_tanh(pre);
       }
-      persistent_share_h(h_next, row0 * hpad + j, h, C);
+      if (!geo.grid_sync) persistent_share_h(h_next, row0 * hpad + j, h, dsm);
       a.out[(static_cast<std::size_t>(t) * B + static_cast<std::size_t>(b0 + row0)) *
                 static_cast<std::size_t>(a.ld_out) +
             static_cast<std::size_t>(j)] = h;
     }
-    // 5. The next h is complete in every block's buffer before the next step reads it; every
-    // thread has finished reading h_cur, which the step after next overwrites.
-    persistent_barrier(C);
+    if (geo.grid_sync) {
+      // 5'. Every block's h of this step is in `out` (global memory) before any block reads it.
+      cooperative_groups::this_grid().sync();
+      for (int e = tid; e < rows * H; e += threads) {
+        const int r = e / H, k = e % H;
+        const float h = a.out[(static_cast<std::size_t>(t) * B + static_cast<std::size_t>(b0 + r)) *
+                                  static_cast<std::size_t>(a.ld_out) +
+                              static_cast<std::size_t>(k)];
+        h_next[r * hpad + k] = h;
+      }
+      // The whole next h is staged before the next step reads it; every thread has finished
+      // reading h_cur, which the step after next overwrites.
+      __syncthreads();
+    } else {
+      // 5. The next h is complete in every block's buffer before the next step reads it; every
+      // thread has finished reading h_cur, which the step after next overwrites.
+      persistent_barrier(dsm);
+    }
   }
 
   RNNAD_SHARED_PTR(float) h_last = h_s + (a.seq_len % 2) * kRows * hpad;

@@ -44,7 +44,8 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
       m_max_batch(max_batch),
       m_max_seq_len(max_seq_len),
       m_chunk_steps(1),
-      m_strategy(strategy) {
+      m_strategy(strategy),
+      m_device(persistent_device(ctx)) {
   if (dims.proj_size > 0)
     throw UnsupportedError("the CUDA backend does not run an LSTM with proj_size > 0 (proj_size " +
                            std::to_string(dims.proj_size) + "); it runs on the CPU (device cpu)");
@@ -55,7 +56,7 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
   if (strategy == Strategy::Persistent)
     for (int64_t b : {int64_t{1}, max_batch})  // the plans with 1 and with 8 rows per block
       if (!persistent_plan(persistent_cell(dims.cell), static_cast<int>(H), static_cast<int>(b),
-                           persistent_device(ctx)))
+                           m_device))
         throw UnsupportedError("the persistent kernel keeps W_hh on chip: hidden size " + std::to_string(H) +
                                " does not fit " + ctx.description() +
                                " (shared memory and registers of one block, or of a cluster of up to 8; use the "
@@ -84,27 +85,32 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
 }
 
 PersistentDevice persistent_device(const Context& ctx) {
-  return {ctx.sm_count(), ctx.max_shared_bytes(), ctx.compute_capability() >= 90};
+  ctx.activate();
+  return {ctx.sm_count(), ctx.max_shared_bytes(), ctx.compute_capability() >= 90 && persistent_clusters(),
+          ctx.compute_capability() >= 60};
 }
 
-std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, CellType cell, int64_t hidden,
-                                                      int64_t batch) {
+std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, const PersistentDevice& dev, CellType cell,
+                                                      int64_t hidden, int64_t batch) {
   const std::optional<PersistentGeometry> plan =
-      persistent_plan(persistent_cell(cell), static_cast<int>(hidden), static_cast<int>(batch), persistent_device(ctx));
-  // One wave: every block of the launch resident at once (a later wave would wait T steps); for
-  // clusters, as the device reports it (clusters must fit whole into a GPC).
+      persistent_plan(persistent_cell(cell), static_cast<int>(hidden), static_cast<int>(batch), dev);
+  // One wave: every block of the launch resident at once (a later wave would wait T steps; a
+  // grid-wide barrier requires it); for clusters and grid-wide plans, as the device reports it
+  // (clusters must fit whole into a GPC).
   if (!plan || static_cast<int>(plan->grid_x) > ctx.sm_count()) return std::nullopt;
   if (plan->cluster == 1) return plan;
   ctx.activate();
-  const int clusters = static_cast<int>(plan->grid_x) / plan->cluster;
-  if (persistent_active_clusters(persistent_cell(cell), *plan) < clusters) return std::nullopt;
+  const bool clusters = !plan->grid_sync;
+  const int groups = static_cast<int>(plan->grid_x) / (clusters ? plan->cluster : 1);
+  if (persistent_resident_groups(persistent_cell(cell), *plan, dev) < groups) return std::nullopt;
   return plan;
 }
 
 Strategy RnnStack::strategy_for(int64_t batch, int64_t seq_len) const {
   if (m_strategy != Strategy::Auto) return m_strategy;
   if (seq_len < 2) return Strategy::Step;
-  return persistent_one_wave(m_ctx, m_dims.cell, m_dims.hidden_size, batch) ? Strategy::Persistent : Strategy::Step;
+  return persistent_one_wave(m_ctx, m_device, m_dims.cell, m_dims.hidden_size, batch) ? Strategy::Persistent
+                                                                                      : Strategy::Step;
 }
 
 void RnnStack::forward(int64_t T, int64_t B, const float* x, const float* h0, const float* c0, float* output,
@@ -155,7 +161,7 @@ void RnnStack::run_direction(int64_t l, int64_t d, int64_t T, int64_t B, const f
       a.hidden = static_cast<int>(H);
       a.cell = persistent_cell(m_dims.cell);
       a.reverse = reverse;
-      persistent_rnn(a, persistent_device(m_ctx), m_ctx.stream());
+      persistent_rnn(a, m_device, m_ctx.stream());
       h_prev = out + (reverse ? t0 : t0 + n - 1) * B * ld_out + d * H;
       ld_prev = ld_out;
       continue;

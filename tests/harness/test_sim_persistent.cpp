@@ -5,10 +5,12 @@
 // distributed shared memory, every lane split), forward and reverse time order, with guard
 // canaries around every output.
 #include <catch2/catch.hpp>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <optional>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "cell_case.h"
@@ -33,14 +35,29 @@ std::vector<float> payload(const GuardedBuffer& b) { return {b.data(), b.data() 
 
 // The simulated device: 227 KiB of shared memory per block, clusters, and 4 SMs, so that a batch
 // of 5 or more runs the 8-row variant.
-constexpr cuda::PersistentDevice kDevice{4, 227 * 1024, true};
+constexpr cuda::PersistentDevice kDevice{4, 227 * 1024, true, true};
+
+// Launches the kernel instantiation of plan `geo` as the launcher would: a cluster launch for
+// groups of 2-8 blocks, a cooperative launch for grid-wide groups.
+void launch_plan(const cuda::PersistentRnnArgs& a, const cuda::PersistentGeometry& geo, sim::Schedule schedule) {
+  sim::LaunchOptions opt;
+  opt.schedule = schedule;
+  opt.seed = 23;
+  opt.dynamic_shared_bytes = geo.shared_bytes;
+  opt.cluster_dims = dim3(geo.grid_sync ? 1u : static_cast<unsigned>(geo.cluster));
+  opt.cooperative = geo.grid_sync;
+  cuda::persistent_kernel_for(a.cell, geo, [&](auto kernel) {
+    sim::launch(kernel, dim3(geo.grid_x), dim3(geo.block_x), opt, a, geo);
+  });
+}
 
 // Runs the case through the kernel with the plan `force` pins (time reversed when `reverse`) and
 // compares it with the Eigen path on the correspondingly ordered input; returns the plan.
 cuda::PersistentGeometry check_case(const CellCase& c, bool reverse, const cuda::PersistentOverride& force = {},
                                     std::vector<sim::Schedule> schedules = {sim::Schedule::Forward,
                                                                             sim::Schedule::Reverse,
-                                                                            sim::Schedule::Random}) {
+                                                                            sim::Schedule::Random},
+                                    const cuda::PersistentDevice& dev = kDevice) {
   const test::CellData d = test::make_cell_data(c);
   const std::size_t T = static_cast<std::size_t>(c.seq_len), B = static_cast<std::size_t>(c.batch),
                     H = static_cast<std::size_t>(c.hidden), I = static_cast<std::size_t>(c.input);
@@ -65,7 +82,7 @@ cuda::PersistentGeometry check_case(const CellCase& c, bool reverse, const cuda:
                 h0 = guarded(d.h0);
   std::vector<float> first;
   const std::optional<cuda::PersistentGeometry> plan =
-      cuda::persistent_plan(cuda::persistent_cell(c.cell), c.hidden, c.batch, kDevice, force);
+      cuda::persistent_plan(cuda::persistent_cell(c.cell), c.hidden, c.batch, dev, force);
   REQUIRE(plan);
   const cuda::PersistentGeometry geo = *plan;
   for (sim::Schedule s : schedules) {
@@ -92,17 +109,10 @@ cuda::PersistentGeometry check_case(const CellCase& c, bool reverse, const cuda:
     a.cell = cuda::persistent_cell(c.cell);
     a.reverse = reverse;
     if (force.cluster == 0 && force.slices == 0 && !force.shared_weights) {
-      const cuda::PersistentGeometry checked = cuda::check_persistent_rnn_args(a, kDevice);
+      const cuda::PersistentGeometry checked = cuda::check_persistent_rnn_args(a, dev);
       CHECK(checked.block_x == geo.block_x);
     }
-    sim::LaunchOptions opt;
-    opt.schedule = s;
-    opt.seed = 23;
-    opt.dynamic_shared_bytes = geo.shared_bytes;
-    opt.cluster_dims = dim3(static_cast<unsigned>(geo.cluster));
-    cuda::persistent_kernel_for(a.cell, geo, [&](auto kernel) {
-      sim::launch(kernel, dim3(geo.grid_x), dim3(geo.block_x), opt, a, geo);
-    });
+    launch_plan(a, geo, s);
     CHECK(out.guard_damage("out") == "");
     CHECK(h_n.guard_damage("h_n") == "");
     CHECK(cst.guard_damage("c") == "");
@@ -158,7 +168,8 @@ TEST_CASE("sim: persistent recurrence matches the Eigen path for every cell and 
   check_case(nobias, false);
 }
 
-TEST_CASE("sim: persistent recurrence with clusters of 4 and 8 and every lane split", "[sim][persistent]") {
+TEST_CASE("sim: persistent recurrence with clusters of 4 and 8, grid-wide groups and every lane split",
+          "[sim][persistent]") {
   CellCase c;
   c.hidden = 40;  // 8 blocks of 5 units
   c.batch = 2;
@@ -168,12 +179,30 @@ TEST_CASE("sim: persistent recurrence with clusters of 4 and 8 and every lane sp
     c.cell = cell;
     for (int cluster : {4, 8}) CHECK(check_case(c, true, {.cluster = cluster}).cluster == cluster);
   }
+  // Groups beyond a cluster: 16 and 32 blocks exchanging h through `out` and a grid-wide barrier
+  // (cooperative launch; a 36-SM device holds 2 x 16 blocks). Always one row per block: 8 rows
+  // are planned only for more rows than SMs, which 16 blocks per 8 rows cannot hold.
+  constexpr cuda::PersistentDevice wide{36, 227 * 1024, true, true};
+  c.hidden = 64;  // 16 blocks of 4 units, 32 of 2
+  for (CellType cell : {CellType::Lstm, CellType::Gru})
+    for (int batch : {1, 2}) {
+      c.cell = cell;
+      c.batch = batch;
+      for (int cluster : {16, 32}) {
+        if (batch > 1 && cluster == 32) continue;  // 64 blocks: more than the simulated SMs
+        const auto plan = cuda::persistent_plan(cuda::persistent_cell(cell), c.hidden, batch, wide, {.cluster = cluster});
+        REQUIRE(plan);
+        CHECK(plan->grid_sync);
+        CHECK(check_case(c, batch == 2, {.cluster = cluster}, {sim::Schedule::Random}, wide).cluster == cluster);
+      }
+    }
   // Every lane split with one row (a plain butterfly) and with 8 rows (rows halve per level while
   // a lane holds more than one: as many and more lanes than rows; fewer are not planned).
   c.cell = CellType::Lstm;
   for (int batch : {1, 9}) {
     c.batch = batch;
     c.hidden = batch == 1 ? 40 : 12;
+    c.seq_len = 5;
     for (int slices : {1, 2, 4, 8, 16, 32}) {
       if (slices < c.batch / 8 * 8) {
         CHECK_FALSE(cuda::persistent_plan(cuda::PersistentCell::Lstm, c.hidden, c.batch, kDevice, {.slices = slices}));
@@ -189,7 +218,7 @@ TEST_CASE("sim: persistent recurrence with clusters of 4 and 8 and every lane sp
 
 TEST_CASE("sim: persistent plans near their limits (sm_90 budget)", "[sim][persistent]") {
   using cuda::PersistentCell;
-  constexpr cuda::PersistentDevice h200{132, 227 * 1024, true};
+  constexpr cuda::PersistentDevice h200{132, 227 * 1024, true, true};
   // Registers for one row at H 80 (AD1): 8 lanes per unit, 10 k values each (padded to 12).
   const auto ad1 = cuda::persistent_plan(PersistentCell::Lstm, 80, 1, h200);
   REQUIRE(ad1);
@@ -212,9 +241,26 @@ TEST_CASE("sim: persistent plans near their limits (sm_90 budget)", "[sim][persi
   const auto db1 = cuda::persistent_plan(PersistentCell::Lstm, 256, 1, h200);
   REQUIRE(db1);
   CHECK(db1->cluster >= 2);
-  // Without clusters (before sm_90) nothing beyond one block.
-  constexpr cuda::PersistentDevice turing{40, 64 * 1024, false};
-  CHECK_FALSE(cuda::persistent_plan(PersistentCell::Lstm, 256, 1, turing));
+  // Beyond a cluster of 8: grid-wide groups, at most one block per SM (AD8's GRU 500, DB2, DB3).
+  for (auto [cell, H, batch] : {std::tuple{PersistentCell::Gru, 500, 1}, {PersistentCell::Lstm, 512, 4},
+                                {PersistentCell::Lstm, 1024, 1}}) {
+    INFO("H " << H << " batch " << batch);
+    const auto p = cuda::persistent_plan(cell, H, batch, h200);
+    REQUIRE(p);
+    CHECK(p->grid_sync);
+    CHECK(p->cluster > 8);
+    CHECK(static_cast<int>(p->grid_x) <= h200.sm_count);
+  }
+  CHECK_FALSE(cuda::persistent_plan(PersistentCell::Lstm, 4096, 1, h200));  // 256 MB of weights
+  CHECK_FALSE(cuda::persistent_plan(PersistentCell::RnnTanh, INT_MAX, 1, h200));  // no int overflow
+  // Without clusters and cooperative launches: nothing beyond one block.
+  constexpr cuda::PersistentDevice old_gpu{40, 64 * 1024, false, false};
+  CHECK_FALSE(cuda::persistent_plan(PersistentCell::Lstm, 256, 1, old_gpu));
+  // Cooperative launches without clusters (sm_60-sm_89): grid-wide groups straight after one block.
+  constexpr cuda::PersistentDevice turing{40, 64 * 1024, false, true};
+  const auto t256 = cuda::persistent_plan(PersistentCell::Lstm, 256, 1, turing);
+  REQUIRE(t256);
+  CHECK(t256->grid_sync);
   // Every plan's threads stay within its variant's register budget and 1024.
   for (int H : {1, 31, 32, 33, 64, 80, 100, 119, 128, 200, 256, 300})
     for (int batch : {1, 200})
@@ -317,12 +363,7 @@ TEST_CASE("sim: folded decoder feedback matches the step-by-step decoder (float6
         a.cell = cuda::persistent_cell(cell);
         a.reverse = reverse;
         const cuda::PersistentGeometry geo = cuda::check_persistent_rnn_args(a, kDevice);
-        sim::LaunchOptions opt;
-        opt.schedule = sim::Schedule::Random;
-        opt.dynamic_shared_bytes = geo.shared_bytes;
-        cuda::persistent_kernel_for(a.cell, geo, [&](auto kernel) {
-          sim::launch(kernel, dim3(geo.grid_x), dim3(geo.block_x), opt, a, geo);
-        });
+        launch_plan(a, geo, sim::Schedule::Random);
         CHECK(out.guard_damage("out") == "");
         std::vector<float> got = payload(out);
         if (reverse)  // step s was written to row steps - 1 - s

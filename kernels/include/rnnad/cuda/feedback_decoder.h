@@ -68,9 +68,9 @@ class FeedbackDecoder {
   FeedbackDecoder(const Context& ctx, const RnnDims& dims, const RnnParams& params, const float* w_out,
                   const float* b_out, int64_t max_batch, int64_t max_steps, Strategy strategy);
 
-  /// Whether run() may be used for `steps` steps of `batch` rows: the strategy allows the
-  /// persistent kernel (Auto: a plan that fits one wave, and steps >= 2; Persistent: any plan;
-  /// Step: never).
+  /// Whether run() may be used for `steps` steps of `batch` rows: 1 <= batch <= max_batch,
+  /// 1 <= steps <= max_steps, and the strategy allows the persistent kernel (Auto: a plan that
+  /// fits one wave, and steps >= 2; Persistent: any plan; Step: never).
   bool eligible(int64_t batch, int64_t steps) const;
 
   /// Runs `steps` decoder steps from state h0 [B, H] (and c [B, H] for an LSTM: the initial cell
@@ -86,6 +86,8 @@ class FeedbackDecoder {
   const Context& m_ctx;
   RnnDims m_dims;
   Strategy m_strategy;
+  PersistentDevice m_device;
+  int64_t m_max_batch, m_max_steps;
   DeviceBuffer m_w_hh_t, m_b_ih, m_b_hh, m_out;
 };
 

@@ -1,7 +1,8 @@
 // Persistent recurrence: one launch runs every time step of one layer and direction with the
 // recurrent matrix W_hh on chip for all steps (performance.md §3.3): in registers or in shared
-// memory of one block, or split over the blocks of a thread-block cluster (sm_90, distributed
-// shared memory) when one SM cannot hold it. Argument struct, the plan (geometry), eligibility,
+// memory of one block; split over the blocks of a thread-block cluster (sm_90, distributed
+// shared memory) when one SM cannot hold it; or split over up to every SM of the device, the
+// blocks exchanging h through global memory and a grid-wide barrier (cooperative launch). Argument struct, the plan (geometry), eligibility,
 // checks and launcher; plain C++17, no CUDA header (rules: docs/kernels.md, §9). Kernel body:
 // kernels/persistent_rnn.cuh.
 #pragma once
@@ -68,7 +69,9 @@ inline constexpr int persistent_gates(PersistentCell cell) {
 struct PersistentDevice {
   int sm_count = 0;
   std::size_t max_shared_bytes = 0;  ///< dynamic shared memory one block may opt in to
-  bool clusters = false;             ///< thread-block clusters and distributed shared memory (sm_90+)
+  bool clusters = false;  ///< thread-block clusters and DSM in the device and in the loaded kernel code
+                          ///< (sm_90+, and not JIT-compiled from the compute_75 PTX: persistent_clusters())
+  bool grid_sync = false;            ///< cooperative launches (grid-wide barrier; sm_60+)
 };
 
 /// Register-resident weight counts per lane and gate the kernel is instantiated for (the lane's
@@ -97,7 +100,7 @@ inline constexpr int persistent_max_threads(int gates, int reg_kpt, int rows) {
 }
 
 /// How one launch runs (docs/kernels.md §9):
-///   grid (cluster * ceil(B / rows)), block (threads): a cluster of `cluster` blocks owns batch
+///   grid (cluster * ceil(B / rows)), block (threads): a group of `cluster` blocks owns batch
 ///   rows [rows q, rows q + rows) of slice q = blockIdx.x / cluster; its block of rank r owns
 ///   hidden units [r units, r units + units) for all gates.
 ///   Thread t works on local unit t / slices and k values k = (t % slices) + slices * i,
@@ -105,12 +108,17 @@ inline constexpr int persistent_max_threads(int gates, int reg_kpt, int rows) {
 ///   warp shuffles, which leave each row's sums in one lane.
 ///   reg_kpt > 0: each thread keeps its gates x reg_kpt weights in registers (kpt <= reg_kpt,
 ///   padded with zeros); 0: the weights live in dynamic shared memory, [kpt][gates][threads].
+///   The group's blocks exchange each step's h: within the block (cluster 1), by distributed
+///   shared memory (a thread-block cluster; cluster 2-8), or, when grid_sync, through the output
+///   sequence in global memory and a grid-wide barrier (cluster > 8, cooperative launch, every
+///   block of the grid resident at once).
 ///   Shared memory: those weights, h of the rows twice ([2][rows][persistent_hpad()], double
 ///   buffered, zero padded) and c of the rows' units ([rows][units]).
 struct PersistentGeometry {
   unsigned grid_x = 0, block_x = 0;
   int rows = 0;
   int cluster = 1;
+  bool grid_sync = false;
   int units = 0;
   int slices = 0;
   int kpt = 0;
@@ -135,15 +143,16 @@ inline std::size_t persistent_shared_bytes(const PersistentGeometry& g, int gate
 
 /// Pins parts of the plan (tests and benchmarks; 0 / false: the plan's own choice).
 struct PersistentOverride {
-  int cluster = 0;              ///< blocks per cluster: 1, 2, 4 or 8
+  int cluster = 0;              ///< blocks per batch slice: 1, 2, 4, 8 (clusters), 16, 32, ... (grid)
   int slices = 0;               ///< lanes per unit: 1, 2, 4, 8, 16 or 32
   bool shared_weights = false;  ///< weights in shared memory even where registers would do
 };
 
 /// The plan for a call with `batch` rows, or nothing when W_hh does not fit on chip even split
-/// over a cluster of kPersistentMaxCluster blocks. Choice, in order:
+/// over every SM. Choice, in order:
 ///   rows: 1 when batch <= SMs (one block per row keeps each step's latency lowest), else 8;
-///   cluster: the smallest of 1, 2, 4, 8 (2+ only with clusters) that holds the weights;
+///   cluster: the smallest of 1, 2, 4, 8 (2+ only with clusters), then 16, 32, ... (a grid-wide
+///     barrier; only while the grid has at most one block per SM) that holds the weights;
 ///   mode: registers when rows is 1 and a reg_kpt fits the register budget, else shared memory;
 ///   slices: among those that fit (1024 threads at most), the one of least estimated step cost
 ///     gates * (rows * kpt + 4 * shuffles): one FMA per gate, row and k, and the shuffles of the
@@ -153,11 +162,15 @@ struct PersistentOverride {
 inline std::optional<PersistentGeometry> persistent_plan(PersistentCell cell, int hidden, int batch,
                                                          const PersistentDevice& dev,
                                                          const PersistentOverride& force = {}) {
-  if (hidden < 1 || batch < 1) return std::nullopt;
+  // Beyond 2^20 units W_hh alone is terabytes; the bound keeps the int arithmetic below exact.
+  if (hidden < 1 || batch < 1 || hidden > (1 << 20)) return std::nullopt;
   const int gates = persistent_gates(cell);
   const int rows = batch <= dev.sm_count ? 1 : kPersistentWideRows;
-  for (int cluster = 1; cluster <= kPersistentMaxCluster; cluster *= 2) {
-    if (cluster > 1 && !dev.clusters) break;
+  const int slices_of_batch = (batch + rows - 1) / rows;
+  for (int cluster = 1; cluster <= hidden; cluster *= 2) {
+    const bool grid_sync = cluster > kPersistentMaxCluster;
+    if (grid_sync && cluster * slices_of_batch > dev.sm_count) break;  // one block per SM at most
+    if (cluster > 1 && !(grid_sync ? dev.grid_sync : dev.clusters)) continue;
     const int units = (hidden + cluster - 1) / cluster;
     if (cluster > 1 && units * (cluster - 1) >= hidden) break;  // a block would own no unit
     if (force.cluster > 0 && cluster != force.cluster) continue;
@@ -182,9 +195,10 @@ inline std::optional<PersistentGeometry> persistent_plan(PersistentCell cell, in
         }
         PersistentGeometry g;
         g.block_x = static_cast<unsigned>(threads);
-        g.grid_x = static_cast<unsigned>(cluster * ((batch + rows - 1) / rows));
+        g.grid_x = static_cast<unsigned>(cluster * slices_of_batch);
         g.rows = rows;
         g.cluster = cluster;
+        g.grid_sync = grid_sync;
         g.units = units;
         g.slices = slices;
         g.kpt = kpt;
@@ -225,14 +239,21 @@ inline PersistentGeometry check_persistent_rnn_args(const PersistentRnnArgs& a, 
                                     static_cast<std::size_t>(persistent_gates(a.cell))) +
                      " bytes; the device allows " + std::to_string(dev.max_shared_bytes) +
                      " bytes of shared memory per block" +
-                     (dev.clusters ? ", in clusters of up to 8 blocks" : " and has no thread-block clusters"));
+                     (dev.clusters ? ", in clusters of up to 8 blocks" : " and has no thread-block clusters") +
+                     (dev.grid_sync ? ", or split over at most one block per SM (" + std::to_string(dev.sm_count) + ")"
+                                    : ""));
   return *plan;
 }
 
-/// How many clusters (blocks when geo.cluster is 1) of plan `geo` the current device can hold at
-/// once (cudaOccupancyMaxActiveClusters); 0 when the plan cannot run there at all. Throws
-/// CudaError when the query fails.
-int persistent_active_clusters(PersistentCell cell, const PersistentGeometry& geo);
+/// Whether the persistent kernel code the current device runs was compiled with its cluster path:
+/// false where the driver JIT-compiles the compute_75 PTX (a device newer than the build's
+/// sm_90 binary), whose kernel has no distributed-shared-memory exchange. Throws CudaError.
+bool persistent_clusters();
+
+/// How many groups of plan `geo` the current device can hold at once: clusters
+/// (cudaOccupancyMaxActiveClusters) when 1 < geo.cluster <= 8, else blocks (blocks per SM x
+/// dev.sm_count); 0 when the plan cannot run there at all. Throws CudaError when a query fails.
+int persistent_resident_groups(PersistentCell cell, const PersistentGeometry& geo, const PersistentDevice& dev);
 
 /// Launches the whole recurrence on `stream` (current device); asynchronous. Throws ShapeError
 /// before launching (check_persistent_rnn_args), CudaError when the launch fails.

@@ -23,14 +23,17 @@ enum class Strategy { Auto, Step, Persistent };
 /// "auto", "step" or "persistent".
 const char* strategy_name(Strategy s);
 
-/// The device facts persistent_plan() needs (SMs, shared memory per block, clusters on sm_90+).
+/// The device facts persistent_plan() needs: SMs, shared memory per block, clusters (sm_90+ and
+/// kernel code built for it, persistent_clusters()), cooperative launches (sm_60+). Queries the
+/// device (about a microsecond): call once per stack. Throws CudaError.
 PersistentDevice persistent_device(const Context& ctx);
 
-/// The persistent plan for `batch` rows of a `cell` layer of `hidden` units when one exists and
-/// its launch fits one wave on ctx's device (blocks <= SMs; clusters: as many resident at once as
-/// launched, cudaOccupancyMaxActiveClusters); else nothing. Throws CudaError when a query fails.
-std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, CellType cell, int64_t hidden,
-                                                      int64_t batch);
+/// The persistent plan for `batch` rows of a `cell` layer of `hidden` units on `dev` (ctx's
+/// device, persistent_device()) when one exists and its launch fits one wave there: blocks <=
+/// SMs, and for clusters and grid-wide groups as many resident at once as launched
+/// (persistent_resident_groups()); else nothing. Throws CudaError when a query fails.
+std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, const PersistentDevice& dev, CellType cell,
+                                                      int64_t hidden, int64_t batch);
 
 /// A recurrent stack resident on the context's device, with its workspace sized at construction
 /// for batch <= max_batch and seq_len <= max_seq_len; forward() allocates nothing and only queues
@@ -72,6 +75,7 @@ class RnnStack {
   RnnDims m_dims;
   int64_t m_max_batch, m_max_seq_len, m_chunk_steps;
   Strategy m_strategy;
+  PersistentDevice m_device;  // persistent_device(m_ctx), queried once
   std::vector<Layer> m_layers;  // layer * D + direction
   DeviceBuffer m_gx, m_c, m_zeros, m_layer_buf[2];
 };
