@@ -1,7 +1,11 @@
 // The Eigen recurrent path against hand-computed values and PyTorch goldens for the field cases
 // of shared/docs/field_cases.md: F01, F03, F04, F05, F06, F08, F09, F18.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
@@ -110,6 +114,82 @@ TEST_CASE("F18: saturating pre-activations give exact values, never NaN", "[rnn]
     REQUIRE(std::isfinite(o.output[T - 1]));
     CHECK(o.output[T - 1] == Approx(h[T - 1]).margin(1e-6));
     CHECK(o.c_n[0] == Approx(c[T - 1]).margin(1e-6));
+  }
+}
+
+namespace {
+
+// `values` stored as a 16-bit safetensors tensor, rounded to nearest, ties to even, as the
+// exporter's --dtype F16 / BF16 writes them (finite values; the exporter rejects overflow).
+test::RawTensor half_tensor(const std::string& name, const std::vector<int64_t>& shape,
+                            const std::vector<float>& values, bool bf16) {
+  test::RawTensor t{name, bf16 ? "BF16" : "F16", shape, {}};
+  for (float v : values) {
+    std::uint16_t bits;
+    if (bf16) {
+      std::uint32_t u;
+      std::memcpy(&u, &v, 4);
+      bits = static_cast<std::uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+    } else {
+      const _Float16 h = static_cast<_Float16>(v);
+      std::memcpy(&bits, &h, 2);
+    }
+    t.bytes.push_back(static_cast<unsigned char>(bits & 0xffu));
+    t.bytes.push_back(static_cast<unsigned char>(bits >> 8));
+  }
+  return t;
+}
+
+double relative_l2(const std::vector<float>& got, const std::vector<float>& ref) {
+  double num = 0.0, den = 0.0;
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    num += (double(got[i]) - double(ref[i])) * (double(got[i]) - double(ref[i]));
+    den += double(ref[i]) * double(ref[i]);
+  }
+  return std::sqrt(num / den);
+}
+
+}  // namespace
+
+TEST_CASE("F21: float16 and bfloat16 weights with fp32 accumulation stay within the documented tolerance",
+          "[rnn][lstm][field]") {
+  // (a) LSTM(8, 64), weights U(-1/8, 1/8), inputs N(0, 1), T = 200: the same weights stored as
+  // F16 / BF16 (upcast exactly at load; every sum and activation stays fp32) against F32.
+  // Documented tolerance (docs/model_format.md): relative L2 <= 2e-3 for F16, 1.6e-2 for BF16.
+  const RnnConfig c = config(CellType::Lstm, 8, 64);
+  const test::WeightMap w = test::random_rnn_weights(c, 2121, 0.125f);
+  const auto f32 = test::make_rnn_model(c, w);
+  const int64_t T = 200;
+  for (bool bf16 : {false, true}) {
+    std::vector<test::RawTensor> tensors;
+    for (const auto& [name, shape] : expected_rnn_tensors(c)) tensors.push_back(half_tensor(name, shape, w.at(name), bf16));
+    const auto half = Model::parse(test::build_safetensors(tensors, {{"rnnad.config", test::rnn_config_json(c)}}),
+                                   bf16 ? "f21-bf16" : "f21-f16");
+    for (int64_t B : {int64_t{16}, int64_t{128}, int64_t{1000}}) {
+      if (bf16 && B == 1000) continue;  // the field case's batch sweep is for F16
+      std::mt19937 rng(static_cast<std::uint32_t>(B));
+      std::normal_distribution<float> normal(0.0f, 1.0f);
+      std::vector<float> x(static_cast<std::size_t>(T * B * 8));
+      for (float& v : x) v = normal(rng);
+      const Outputs ref = run(f32, T, B, x), got = run(half, T, B, x);
+      INFO((bf16 ? "BF16" : "F16") << " B=" << B);
+      CHECK(std::all_of(got.output.begin(), got.output.end(), [](float v) { return std::isfinite(v); }));
+      const double err = relative_l2(got.output, ref.output);
+      CHECK(err <= (bf16 ? 1.6e-2 : 2e-3));
+      CHECK(err > 0.0);  // the rounding did reach the weights
+    }
+  }
+  // (b) An input far outside float16's range (70000, normalisation off): inputs stay fp32, so
+  // the F16-weight model saturates like the F32 one instead of producing inf or NaN.
+  std::vector<test::RawTensor> tensors;
+  for (const auto& [name, shape] : expected_rnn_tensors(c)) tensors.push_back(half_tensor(name, shape, w.at(name), false));
+  const auto half = Model::parse(test::build_safetensors(tensors, {{"rnnad.config", test::rnn_config_json(c)}}), "f21");
+  std::vector<float> x(8 * 3, 0.5f);
+  x[9] = 70000.0f;  // step 1, feature 1
+  const Outputs ref = run(f32, 3, 1, x), got = run(half, 3, 1, x);
+  for (std::size_t i = 0; i < got.output.size(); ++i) {
+    REQUIRE(std::isfinite(got.output[i]));
+    CHECK(std::fabs(got.output[i] - ref.output[i]) <= 2e-3 * std::max(1.0f, std::fabs(ref.output[i])));
   }
 }
 

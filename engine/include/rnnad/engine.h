@@ -17,8 +17,10 @@ namespace rnnad {
 /// larger calls are rejected with ShapeError, smaller ones reuse the buffers.
 /// Which CUDA kernels run the recurrences (docs/kernels.md, "Strategy table"): Auto picks per
 /// call; Step forces one fused cell launch per time step; Persistent forces one launch per layer
-/// and direction with W_hh held on chip: registers or shared memory of one block, or of a
-/// cluster of up to 8 on sm_90 (Engine creation throws UnsupportedError when it does not fit). For benchmarking and diagnosis; results agree within the fp32 tolerance.
+/// and direction with W_hh held on chip: registers or shared memory of one block, of a cluster
+/// of up to 8 on sm_90, or of up to one block per SM (Engine creation throws UnsupportedError
+/// when it does not fit). For benchmarking and diagnosis; results agree within the fp32
+/// tolerance.
 enum class CudaKernels { Auto, Step, Persistent };
 
 /// Which CPU kernels run the recurrences (docs/architecture.md, "The CPU path"): Auto runs the
