@@ -183,15 +183,22 @@ TEST_CASE("gpu engine: both recurrence strategies match the Eigen path", "[gpu][
   // Telemanom's shape (performance.md AD1): 2 x LSTM 80, T = 250, both strategies.
   for (CudaKernels k : {CudaKernels::Step, CudaKernels::Persistent})
     check_against_cpu(rnn(CellType::Lstm, 25, 80, 2), 250, 1, run_seed(), 1.0f / std::sqrt(80.0f), 2.0f, false, k);
-  // Too large for shared memory: a clear error, not a failed launch.
+  // Beyond one SM: clusters of 2-8 blocks (LSTM 200 at B 9, LSTM 300 at B 2) and a grid-wide
+  // group (GRU 500 at B 1: 16 blocks, cooperative launch), forced and as Auto picks them.
+  for (CudaKernels k : {CudaKernels::Auto, CudaKernels::Persistent}) {
+    check_against_cpu(rnn(CellType::Lstm, 25, 200), 20, 9, run_seed() + 2, 1.0f / std::sqrt(200.0f), 2.0f, true, k);
+    check_against_cpu(rnn(CellType::Lstm, 25, 300), 20, 2, run_seed() + 3, 1.0f / std::sqrt(300.0f), 2.0f, true, k);
+    check_against_cpu(rnn(CellType::Gru, 38, 500), 20, 1, run_seed() + 4, 1.0f / std::sqrt(500.0f), 2.0f, true, k);
+  }
+  // No plan for 8 rows per block at H 500 (a batch of 1000): a clear error, not a failed launch.
   const RnnConfig big = rnn(CellType::Lstm, 3, 500);
   CHECK_THROWS_WITH(Engine(test::make_rnn_model(big, test::random_rnn_weights(big, 1, 0.05f)),
                            [] {
-                             EngineOptions o{Device::Cuda, 0, 1, 4};
+                             EngineOptions o{Device::Cuda, 0, 1000, 4};
                              o.cuda_kernels = CudaKernels::Persistent;
                              return o;
                            }()),
-                    Catch::Contains("shared memory"));
+                    Catch::Contains("does not fit"));
 }
 
 TEST_CASE("F20: CUDA sizes across batch and hidden-size boundaries match the CPU", "[gpu][field]") {
