@@ -34,4 +34,32 @@ __device__ __forceinline__ float cell_bias(const float* __restrict__ b, std::siz
   return b != nullptr ? b[i] : 0.0f;
 }
 
+/// The state update of one hidden unit from its gates' input parts x[g] = gx + b_ih and recurrent
+/// parts r[g] = h_prev W_hh^T + b_hh (PyTorch's gate order and equations); returns h':
+///   kGates 4 (LSTM i, f, g, o): c = f c + i g, h' = o tanh(c); `c` is read and updated.
+///   kGates 3 (GRU r, z, n): n = tanh(x_n + r * r_n) (b_hn inside the reset product),
+///     h' = (1 - z) n + z h_prev.
+///   kGates 1 (RNN): h' = tanh(x + r), or relu when `relu` (NaN stays NaN, as in PyTorch).
+/// Every kernel applies its gates through this one function.
+template <int kGates>
+__device__ __forceinline__ float cell_update(const float (&x)[kGates], const float (&r)[kGates], float h_prev,
+                                             float& c, bool relu) {
+  if constexpr (kGates == 4) {
+    const float in_gate = cell_sigmoid(x[0] + r[0]);
+    const float forget_gate = cell_sigmoid(x[1] + r[1]);
+    const float cell_cand = cell_tanh(x[2] + r[2]);
+    const float out_gate = cell_sigmoid(x[3] + r[3]);
+    c = forget_gate * c + in_gate * cell_cand;
+    return out_gate * cell_tanh(c);
+  } else if constexpr (kGates == 3) {
+    const float reset = cell_sigmoid(x[0] + r[0]);
+    const float update = cell_sigmoid(x[1] + r[1]);
+    const float cand = cell_tanh(x[2] + reset * r[2]);
+    return (1.0f - update) * cand + update * h_prev;
+  } else {
+    const float pre = x[0] + r[0];
+    return relu ? (pre < 0.0f ? 0.0f : pre) : cell_tanh(pre);
+  }
+}
+
 }  // namespace rnnad::cuda

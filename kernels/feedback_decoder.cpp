@@ -27,7 +27,8 @@ FeedbackDecoder::FeedbackDecoder(const Context& ctx, const RnnDims& dims, const 
 bool FeedbackDecoder::eligible(int64_t batch, int64_t steps) const {
   if (batch < 1 || batch > m_max_batch || steps < 1 || steps > m_max_steps) return false;
   switch (m_strategy) {
-    case Strategy::Step: return false;
+    case Strategy::Step:
+    case Strategy::Gemm: return false;
     case Strategy::Persistent:
       return persistent_plan(persistent_cell(m_dims.cell), static_cast<int>(m_dims.hidden_size),
                              static_cast<int>(batch), m_device)

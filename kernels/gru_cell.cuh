@@ -31,17 +31,16 @@ __global__ void __launch_bounds__(kCellThreads) gru_cell_step_kernel(GruCellStep
   const int b = static_cast<int>(blockIdx.x) * kCellTileB + static_cast<int>(threadIdx.y);
   if (j >= H || b >= a.batch) return;  // tails: after the last barrier, so no barrier is skipped
 
-  const float reset =
-      cell_sigmoid(cell_gate_input<3>(a.gx, a.b_ih, b, j, 0, H) + cell_gate_recurrent<3>(partial, a.b_hh, j, 0, H));
-  const float update =
-      cell_sigmoid(cell_gate_input<3>(a.gx, a.b_ih, b, j, 1, H) + cell_gate_recurrent<3>(partial, a.b_hh, j, 1, H));
-  // cell_gate_recurrent includes b_hn: r multiplies (W_hn h + b_hn).
-  const float cand = cell_tanh(cell_gate_input<3>(a.gx, a.b_ih, b, j, 2, H) +
-                               reset * cell_gate_recurrent<3>(partial, a.b_hh, j, 2, H));
-  const float h =
+  float x[3], r[3];  // r[2] includes b_hn: the reset gate multiplies (W_hn h + b_hn)
+  for (int g = 0; g < 3; ++g) {
+    x[g] = cell_gate_input<3>(a.gx, a.b_ih, b, j, g, H);
+    r[g] = cell_gate_recurrent<3>(partial, a.b_hh, j, g, H);
+  }
+  const float h_prev =
       a.h_prev[static_cast<std::size_t>(b) * static_cast<std::size_t>(a.ld_h_prev) + static_cast<std::size_t>(j)];
+  float unused_c = 0.0f;
   a.h_out[static_cast<std::size_t>(b) * static_cast<std::size_t>(a.ld_h_out) + static_cast<std::size_t>(j)] =
-      (1.0f - update) * cand + update * h;
+      cell_update<3>(x, r, h_prev, unused_c, false);
 }
 
 }  // namespace rnnad::cuda

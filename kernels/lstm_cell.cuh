@@ -31,19 +31,16 @@ __global__ void __launch_bounds__(kCellThreads) lstm_cell_step_kernel(LstmCellSt
   const int b = static_cast<int>(blockIdx.x) * kCellTileB + static_cast<int>(threadIdx.y);
   if (j >= H || b >= a.batch) return;  // tails: after the last barrier, so no barrier is skipped
 
-  float pre[4];
-  for (int g = 0; g < 4; ++g)
-    pre[g] = cell_gate_input<4>(a.gx, a.b_ih, b, j, g, H) + cell_gate_recurrent<4>(partial, a.b_hh, j, g, H);
-  const float in_gate = cell_sigmoid(pre[0]);
-  const float forget_gate = cell_sigmoid(pre[1]);
-  const float cell_cand = cell_tanh(pre[2]);
-  const float out_gate = cell_sigmoid(pre[3]);
-
+  float x[4], r[4];
+  for (int g = 0; g < 4; ++g) {
+    x[g] = cell_gate_input<4>(a.gx, a.b_ih, b, j, g, H);
+    r[g] = cell_gate_recurrent<4>(partial, a.b_hh, j, g, H);
+  }
   const std::size_t bh = static_cast<std::size_t>(b) * static_cast<std::size_t>(H) + static_cast<std::size_t>(j);
-  const float c = forget_gate * a.c_prev[bh] + in_gate * cell_cand;
+  float c = a.c_prev[bh];
+  const float h = cell_update<4>(x, r, 0.0f, c, false);
   a.c_out[bh] = c;
-  a.h_out[static_cast<std::size_t>(b) * static_cast<std::size_t>(a.ld_h_out) + static_cast<std::size_t>(j)] =
-      out_gate * cell_tanh(c);
+  a.h_out[static_cast<std::size_t>(b) * static_cast<std::size_t>(a.ld_h_out) + static_cast<std::size_t>(j)] = h;
 }
 
 }  // namespace rnnad::cuda

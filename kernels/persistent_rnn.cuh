@@ -226,27 +226,11 @@ __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows)
       float sum[kGates];
       RNNAD_UNROLL
       for (int g = 0; g < kGates; ++g) sum[g] = acc[0][g] + cell_bias(a.b_hh, static_cast<std::size_t>(g * H + j));
-      float h;
-      if constexpr (kGates == 4) {
-        const float i_gate = cell_sigmoid(x_part[0] + sum[0]);
-        const float f_gate = cell_sigmoid(x_part[1] + sum[1]);
-        const float g_cand = cell_tanh(x_part[2] + sum[2]);
-        const float o_gate = cell_sigmoid(x_part[3] + sum[3]);
-        const float c_prev = c_s[row0 * U + ju];
-        const float c = f_gate * c_prev + i_gate * g_cand;
-        c_s[row0 * U + ju] = c;
-        h = o_gate * cell_tanh(c);
-      } else if constexpr (kGates == 3) {
-        const float reset = cell_sigmoid(x_part[0] + sum[0]);
-        const float update = cell_sigmoid(x_part[1] + sum[1]);
-        // sum[2] = W_hn h + b_hn: b_hn inside the reset product (PyTorch's GRU).
-        const float cand = cell_tanh(x_part[2] + reset * sum[2]);
-        const float h_prev = h_cur[row0 * hpad + j];
-        h = (1.0f - update) * cand + update * h_prev;
-      } else {
-        const float pre = x_part[0] + sum[0];
-        h = a.cell == PersistentCell::RnnRelu ? (pre < 0.0f ? 0.0f : pre) : cell_tanh(pre);
-      }
+      float c = 0.0f, h_prev = 0.0f;
+      if constexpr (kGates == 4) c = c_s[row0 * U + ju];
+      if constexpr (kGates == 3) h_prev = h_cur[row0 * hpad + j];
+      const float h = cell_update<kGates>(x_part, sum, h_prev, c, a.cell == PersistentCell::RnnRelu);
+      if constexpr (kGates == 4) c_s[row0 * U + ju] = c;
       if (!geo.grid_sync) persistent_share_h(h_next, row0 * hpad + j, h, dsm);
       a.out[(static_cast<std::size_t>(t) * B + static_cast<std::size_t>(b0 + row0)) *
                 static_cast<std::size_t>(a.ld_out) +

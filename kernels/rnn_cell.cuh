@@ -24,9 +24,11 @@ __global__ void __launch_bounds__(kCellThreads) rnn_cell_step_kernel(RnnCellStep
   const int b = static_cast<int>(blockIdx.x) * kCellTileB + static_cast<int>(threadIdx.y);
   if (j >= H || b >= a.batch) return;  // tails: after the last barrier, so no barrier is skipped
 
-  const float pre = cell_gate_input<1>(a.gx, a.b_ih, b, j, 0, H) + cell_gate_recurrent<1>(partial, a.b_hh, j, 0, H);
-  const float h = a.relu ? (pre < 0.0f ? 0.0f : pre) : cell_tanh(pre);  // NaN stays NaN, as in PyTorch
-  a.h_out[static_cast<std::size_t>(b) * static_cast<std::size_t>(a.ld_h_out) + static_cast<std::size_t>(j)] = h;
+  const float x[1] = {cell_gate_input<1>(a.gx, a.b_ih, b, j, 0, H)};
+  const float r[1] = {cell_gate_recurrent<1>(partial, a.b_hh, j, 0, H)};
+  float unused_c = 0.0f;
+  a.h_out[static_cast<std::size_t>(b) * static_cast<std::size_t>(a.ld_h_out) + static_cast<std::size_t>(j)] =
+      cell_update<1>(x, r, 0.0f, unused_c, a.relu);
 }
 
 }  // namespace rnnad::cuda

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "rnnad/cuda/cell_kernels.h"
+#include "rnnad/cuda/gate_kernels.h"
 #include "rnnad/cuda/ops.h"
 #include "rnnad/cuda/persistent_rnn.h"
 #include "rnnad/error.h"
@@ -33,6 +34,7 @@ const char* strategy_name(Strategy s) {
     case Strategy::Auto: return "auto";
     case Strategy::Step: return "step";
     case Strategy::Persistent: return "persistent";
+    case Strategy::Gemm: return "gemm";
   }
   return "?";
 }
@@ -65,6 +67,7 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
     throw std::invalid_argument("cuda::RnnStack: expected " + std::to_string(L * D) + " parameter sets, got " +
                                 std::to_string(params.size()));
   ctx.activate();
+  const bool gemm = strategy == Strategy::Gemm || (strategy == Strategy::Auto && max_batch * G >= kGemmMinElements);
   for (int64_t l = 0; l < L; ++l)
     for (int64_t d = 0; d < D; ++d) {
       const RnnParams& p = params[sz(l * D + d)];
@@ -72,12 +75,14 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
       Layer w;
       w.w_ih = upload(p.weight_ih, sz(G * dims.layer_input_size(l)));
       w.w_hh_t = upload_transposed(p.weight_hh, G, H);
+      if (gemm) w.w_hh = upload(p.weight_hh, sz(G * H));
       if (p.bias_ih) w.b_ih = upload(p.bias_ih, sz(G));
       if (p.bias_hh) w.b_hh = upload(p.bias_hh, sz(G));
       m_layers.push_back(std::move(w));
     }
   m_chunk_steps = std::clamp<int64_t>(kProjectionChunkBytes / (max_batch * G * int64_t{4}), 1, max_seq_len);
   m_gx = DeviceBuffer(sz(m_chunk_steps * max_batch * G));
+  if (gemm) m_gh = DeviceBuffer(sz(max_batch * G));
   if (dims.cell == CellType::Lstm) m_c = DeviceBuffer(sz(max_batch * H));
   m_zeros = DeviceBuffer(sz(max_batch * H));
   for (int64_t i = 0; i < std::min<int64_t>(L - 1, 2); ++i)
@@ -108,9 +113,9 @@ std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, const 
 
 Strategy RnnStack::strategy_for(int64_t batch, int64_t seq_len) const {
   if (m_strategy != Strategy::Auto) return m_strategy;
-  if (seq_len < 2) return Strategy::Step;
-  return persistent_one_wave(m_ctx, m_device, m_dims.cell, m_dims.hidden_size, batch) ? Strategy::Persistent
-                                                                                      : Strategy::Step;
+  if (seq_len >= 2 && persistent_one_wave(m_ctx, m_device, m_dims.cell, m_dims.hidden_size, batch))
+    return Strategy::Persistent;
+  return batch * m_dims.gate_size() >= kGemmMinElements ? Strategy::Gemm : Strategy::Step;
 }
 
 void RnnStack::forward(int64_t T, int64_t B, const float* x, const float* h0, const float* c0, float* output,
@@ -140,7 +145,8 @@ void RnnStack::run_direction(int64_t l, int64_t d, int64_t T, int64_t B, const f
   }
   const float* h_prev = h0 ? h0 : m_zeros.data();
   int64_t ld_prev = H;
-  const bool persistent = strategy_for(B, T) == Strategy::Persistent;
+  const Strategy strategy = strategy_for(B, T);
+  const bool persistent = strategy == Strategy::Persistent;
   const int64_t chunks = (T + m_chunk_steps - 1) / m_chunk_steps;
   for (int64_t ci = 0; ci < chunks; ++ci) {
     const int64_t t0 = (reverse ? chunks - 1 - ci : ci) * m_chunk_steps, n = std::min(m_chunk_steps, T - t0);
@@ -184,7 +190,23 @@ void RnnStack::run_direction(int64_t l, int64_t d, int64_t T, int64_t B, const f
         a.ld_h_out = static_cast<int>(ld_out);
         return a;
       };
-      if (lstm) {
+      if (strategy == Strategy::Gemm) {
+        gemm_xwt(m_ctx, B, G, H, h_prev, ld_prev, w.w_hh.data(), m_gh.data(), G, 0.0f);
+        CellGatesArgs a;
+        a.gx = gx;
+        a.gh = m_gh.data();
+        a.b_ih = w.b_ih.data();
+        a.b_hh = w.b_hh.data();
+        a.h_prev = h_prev;
+        a.ld_h_prev = static_cast<int>(ld_prev);
+        a.c = lstm ? m_c.data() : nullptr;
+        a.h_out = h_out;
+        a.ld_h_out = static_cast<int>(ld_out);
+        a.batch = static_cast<int>(B);
+        a.hidden = static_cast<int>(H);
+        a.cell = m_dims.cell;
+        cell_gates(a, m_ctx.stream());
+      } else if (lstm) {
         LstmCellStepArgs a = step_args(LstmCellStepArgs{});
         a.c_prev = m_c.data();
         a.c_out = m_c.data();

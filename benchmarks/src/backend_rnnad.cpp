@@ -59,6 +59,7 @@ class RnnadBackend final : public Backend {
     if (m_device != Device::Cuda) return m_kernels.cpu == CpuKernels::Reference ? "rnnad-cpu-ref" : "rnnad-cpu";
     return m_kernels.cuda == CudaKernels::Step         ? "rnnad-cuda-step"
            : m_kernels.cuda == CudaKernels::Persistent ? "rnnad-cuda-persistent"
+           : m_kernels.cuda == CudaKernels::Gemm       ? "rnnad-cuda-gemm"
                                                        : "rnnad-cuda";
   }
   bool by_default() const override {

@@ -1,8 +1,8 @@
 // rnnad's own engine as a benchmark backend: "rnnad-cpu" (Device::Cpu, EngineOptions::cpu_kernels
 // Auto) and "rnnad-cuda" (Device::Cuda; the same public API, host pointers in and out), plus
 // "rnnad-cpu-ref" (the Eigen reference kernels, which also compute every check's reference),
-// "rnnad-cuda-step" and "rnnad-cuda-persistent", which force one recurrence strategy
-// (EngineOptions::cpu_kernels / cuda_kernels; run only when named with --backends).
+// "rnnad-cuda-step", "rnnad-cuda-persistent" and "rnnad-cuda-gemm", which force one recurrence
+// strategy (EngineOptions::cpu_kernels / cuda_kernels; run only when named with --backends).
 #pragma once
 
 #include <memory>
@@ -27,8 +27,8 @@ std::unique_ptr<Instance> make_rnnad_instance(const Workload& w, Device device, 
                                               int threads = 1);
 
 /// The backend "rnnad-cpu" (Device::Cpu on `threads` threads) or "rnnad-cpu-ref" (reference
-/// kernels), "rnnad-cuda" (Device::Cuda, Auto) or with a forced strategy "rnnad-cuda-step" /
-/// "rnnad-cuda-persistent".
+/// kernels), "rnnad-cuda" (Device::Cuda, Auto) or with a forced strategy "rnnad-cuda-step",
+/// "rnnad-cuda-persistent" or "rnnad-cuda-gemm".
 std::unique_ptr<Backend> make_rnnad_backend(Device device, RnnadKernels kernels = {}, int threads = 1);
 
 }  // namespace rnnad::bench

@@ -15,6 +15,7 @@ std::vector<std::unique_ptr<Backend>> make_backends(const BackendOptions& option
   b.push_back(make_rnnad_backend(Device::Cuda));
   b.push_back(make_rnnad_backend(Device::Cuda, {CpuKernels::Auto, CudaKernels::Step}));
   b.push_back(make_rnnad_backend(Device::Cuda, {CpuKernels::Auto, CudaKernels::Persistent}));
+  b.push_back(make_rnnad_backend(Device::Cuda, {CpuKernels::Auto, CudaKernels::Gemm}));
   b.push_back(make_cudnn_backend());
   return b;
 }

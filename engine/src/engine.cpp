@@ -62,8 +62,9 @@ std::unique_ptr<detail::Runner> make_runner(const Model& model, const EngineOpti
       auto runner = detail::make_cuda_runner(model, o.device_index, o.cuda_stream, static_cast<int>(o.cuda_kernels),
                                              o.max_batch, o.max_seq_len, &gpu);
       device = Device::Cuda;
-      static const char* const kKernels[] = {"auto: persistent where W_hh fits on chip, else per step",
-                                             "per-step fused cells", "persistent"};
+      static const char* const kKernels[] = {
+          "auto: persistent where W_hh fits on chip, else a GEMM per step for large batches, else per-step fused cells",
+          "per-step fused cells", "persistent", "a GEMM and a gate launch per step"};
       backend = "cuda (" + gpu + "; recurrence: " + kKernels[static_cast<int>(o.cuda_kernels)] +
                 "; cuBLAS projections)";
       if (o.device == Device::Auto) notice = "rnnad: device auto: running on " + backend;

@@ -170,9 +170,9 @@ TEST_CASE("gpu engine: random sweep against the Eigen path (odd sizes, batch 1 t
   std::cout << "random sweep: " << cases << " configurations\n";
 }
 
-TEST_CASE("gpu engine: both recurrence strategies match the Eigen path", "[gpu][strategy]") {
+TEST_CASE("gpu engine: every recurrence strategy matches the Eigen path", "[gpu][strategy]") {
   std::mt19937 pick(run_seed() + 1);
-  for (CudaKernels k : {CudaKernels::Step, CudaKernels::Persistent})
+  for (CudaKernels k : {CudaKernels::Step, CudaKernels::Persistent, CudaKernels::Gemm})
     for (CellType cell : {CellType::Lstm, CellType::Gru, CellType::RnnTanh, CellType::RnnRelu})
       for (int64_t H : {1, 33, 80})
         for (int64_t B : {1, 9, 300}) {
@@ -180,9 +180,12 @@ TEST_CASE("gpu engine: both recurrence strategies match the Eigen path", "[gpu][
           check_against_cpu(rnn(cell, 25, H, 2, pick() % 2 == 1), 1 + static_cast<int64_t>(pick() % 60), B,
                             static_cast<std::uint32_t>(pick()), scale, 2.0f, pick() % 2 == 1, k);
         }
-  // Telemanom's shape (performance.md AD1): 2 x LSTM 80, T = 250, both strategies.
-  for (CudaKernels k : {CudaKernels::Step, CudaKernels::Persistent})
+  // Telemanom's shape (performance.md AD1): 2 x LSTM 80, T = 250, every strategy.
+  for (CudaKernels k : {CudaKernels::Step, CudaKernels::Persistent, CudaKernels::Gemm})
     check_against_cpu(rnn(CellType::Lstm, 25, 80, 2), 250, 1, run_seed(), 1.0f / std::sqrt(80.0f), 2.0f, false, k);
+  // Auto's GEMM strategy at a large batch (B x G >= kGemmMinElements), one step and many.
+  check_against_cpu(rnn(CellType::Lstm, 25, 80, 2), 1, 4096, run_seed() + 5, 1.0f / std::sqrt(80.0f), 2.0f, true);
+  check_against_cpu(rnn(CellType::Gru, 38, 64), 30, 2000, run_seed() + 6, 0.125f, 2.0f, false);
   // Beyond one SM: clusters of 2-8 blocks (LSTM 200 at B 9, LSTM 300 at B 2) and a grid-wide
   // group (GRU 500 at B 1: 16 blocks, cooperative launch), forced and as Auto picks them.
   for (CudaKernels k : {CudaKernels::Auto, CudaKernels::Persistent}) {

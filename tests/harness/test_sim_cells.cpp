@@ -1,4 +1,5 @@
-// The fused LSTM and GRU step kernels (kernels/lstm_cell.cuh, kernels/gru_cell.cuh), compiled as
+// The fused LSTM and GRU step kernels (kernels/lstm_cell.cuh, kernels/gru_cell.cuh) and the GEMM
+// strategy's gate kernel (kernels/gate_kernels.cuh), compiled as
 // host C++ and run through the CPU harness under forward, reverse and seeded-random schedules,
 // against the Eigen path (cpu::RnnStack) on H in {1, 33, 80}, B in {1, 5}, T in {1, 17}
 // (design.md §7 tolerance), with guard canaries around every buffer.
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "cell_case.h"
+#include "gate_kernels.cuh"
 #include "gru_cell.cuh"
 #include "rnn_cell.cuh"
 #include "lstm_cell.cuh"
@@ -105,18 +107,58 @@ test::StepRunner sim_runner(CellType cell, ScheduleCase s) {
   };
 }
 
+// The GEMM strategy's step: gh = h_prev W_hh^T as cuBLAS would compute it (here in double,
+// rounded once), then the element-wise gate kernel through the harness.
+test::StepRunner gemm_runner(CellType cell, ScheduleCase s) {
+  return [cell, s](StepBuffers& io, int step) {
+    const int B = io.batch, H = io.hidden;
+    const int G = cell == CellType::Lstm ? 4 * H : cell == CellType::Gru ? 3 * H : H;
+    std::vector<float> gh(static_cast<std::size_t>(B) * static_cast<std::size_t>(G));
+    for (int b = 0; b < B; ++b)
+      for (int g = 0; g < G; ++g) {
+        double acc = 0.0;
+        for (int k = 0; k < H; ++k)
+          acc += double(io.h_prev.data()[b * io.ld + k]) * double(io.w_hh_t.data()[k * G + g]);
+        gh[static_cast<std::size_t>(b * G + g)] = static_cast<float>(acc);
+      }
+    cuda::CellGatesArgs a;
+    a.gx = io.gx.data();
+    a.gh = gh.data();
+    a.b_ih = io.bias ? io.b_ih.data() : nullptr;
+    a.b_hh = io.bias ? io.b_hh.data() : nullptr;
+    a.h_prev = io.h_prev.data();
+    a.ld_h_prev = io.ld;
+    a.c = cell == CellType::Lstm ? io.c.data() : nullptr;
+    a.h_out = io.h_out.data();
+    a.ld_h_out = io.ld;
+    a.batch = B;
+    a.hidden = H;
+    a.cell = cell;
+    cuda::check_cell_gates_args(a);
+    sim::LaunchOptions opt;
+    opt.schedule = s.schedule;
+    opt.seed = s.seed + static_cast<std::uint64_t>(step);
+    const dim3 grid(cuda::cell_gates_blocks(a)), block(cuda::kCellGatesThreads);
+    if (cell == CellType::Lstm) sim::launch(cuda::cell_gates_kernel<4>, grid, block, opt, a);
+    else if (cell == CellType::Gru) sim::launch(cuda::cell_gates_kernel<3>, grid, block, opt, a);
+    else sim::launch(cuda::cell_gates_kernel<1>, grid, block, opt, a);
+  };
+}
+
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-// Every schedule matches the reference, leaves the guards intact and gives the same bits.
-void check_case(const CellCase& c) {
+// Every schedule matches the reference, leaves the guards intact and gives the same bits; `gemm`:
+// the GEMM strategy's gate kernel instead of the fused cells.
+void check_case(const CellCase& c, bool gemm = false) {
   const test::CellData data = test::make_cell_data(c);
   const test::SequenceResult ref = test::reference_sequence(c, data);
   std::vector<float> first_output;
   for (const ScheduleCase& s : kSchedules) {
     INFO(test::describe(c) << ", schedule " << schedule_text(s));
-    const test::SequenceResult got = test::run_sequence(c, data, sim_runner(c.cell, s));
+    const test::SequenceResult got =
+        test::run_sequence(c, data, gemm ? gemm_runner(c.cell, s) : sim_runner(c.cell, s));
     CHECK(got.damage == "");
     CHECK(test::compare(got.output, ref.output, "output") == "");
     CHECK(test::compare(got.h_n, ref.h_n, "h_n") == "");
@@ -132,6 +174,20 @@ void check_case(const CellCase& c) {
 
 TEST_CASE("sim: fused LSTM and GRU steps match the Eigen path on the issue's grid, every schedule", "[sim][cells]") {
   for (const CellCase& c : test::issue_grid()) check_case(c);
+}
+
+TEST_CASE("sim: the GEMM strategy's gate kernel matches the Eigen path on the issue's grid", "[sim][cells][gemm]") {
+  for (const CellCase& c : test::issue_grid()) check_case(c, true);
+  CellCase strided;  // ld = H + 7 (bidirectional rows), no bias
+  strided.hidden = 40;
+  strided.batch = 3;
+  strided.seq_len = 4;
+  strided.row_pad = 7;
+  strided.bias = false;
+  for (CellType cell : {CellType::Lstm, CellType::Gru, CellType::RnnRelu}) {
+    strided.cell = cell;
+    check_case(strided, true);
+  }
 }
 
 TEST_CASE("sim: strided h rows, no bias, more tiles and a second k chunk", "[sim][cells]") {

@@ -19,9 +19,9 @@ namespace rnnad {
 /// call; Step forces one fused cell launch per time step; Persistent forces one launch per layer
 /// and direction with W_hh held on chip: registers or shared memory of one block, of a cluster
 /// of up to 8 on sm_90, or of up to one block per SM (Engine creation throws UnsupportedError
-/// when it does not fit). For benchmarking and diagnosis; results agree within the fp32
-/// tolerance.
-enum class CudaKernels { Auto, Step, Persistent };
+/// when it does not fit); Gemm forces one cuBLAS GEMM plus one element-wise gate launch per
+/// step. For benchmarking and diagnosis; results agree within the fp32 tolerance.
+enum class CudaKernels { Auto, Step, Persistent, Gemm };
 
 /// Which CPU kernels run the recurrences (docs/architecture.md, "The CPU path"): Auto runs the
 /// tiled, register-blocked kernel for unidirectional LSTM (without proj_size) and GRU stacks and

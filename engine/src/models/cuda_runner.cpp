@@ -197,8 +197,10 @@ class CudaRunner final : public Runner {
 
 std::unique_ptr<Runner> make_cuda_runner(const Model& model, int device, CUstream_st* stream, int kernels,
                                          int64_t max_batch, int64_t max_seq_len, std::string* description) {
-  const cuda::Strategy strategy =
-      kernels == 1 ? cuda::Strategy::Step : kernels == 2 ? cuda::Strategy::Persistent : cuda::Strategy::Auto;
+  const cuda::Strategy strategy = kernels == 1   ? cuda::Strategy::Step
+                                  : kernels == 2 ? cuda::Strategy::Persistent
+                                  : kernels == 3 ? cuda::Strategy::Gemm
+                                                 : cuda::Strategy::Auto;
   auto runner = std::make_unique<CudaRunner>(model, device, stream, strategy, max_batch, max_seq_len);
   if (description) *description = runner->description();
   return runner;

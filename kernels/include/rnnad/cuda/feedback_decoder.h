@@ -70,7 +70,7 @@ class FeedbackDecoder {
 
   /// Whether run() may be used for `steps` steps of `batch` rows: 1 <= batch <= max_batch,
   /// 1 <= steps <= max_steps, and the strategy allows the persistent kernel (Auto: a plan that
-  /// fits one wave, and steps >= 2; Persistent: any plan; Step: never).
+  /// fits one wave, and steps >= 2; Persistent: any plan; Step, Gemm: never).
   bool eligible(int64_t batch, int64_t steps) const;
 
   /// Runs `steps` decoder steps from state h0 [B, H] (and c [B, H] for an LSTM: the initial cell

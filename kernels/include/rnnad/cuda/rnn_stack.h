@@ -15,12 +15,18 @@ namespace rnnad::cuda {
 
 /// Which kernels run a recurrence (docs/kernels.md, "Strategy table"). Step: one fused cell
 /// launch per time step (any H, any batch). Persistent: one launch for all steps of a layer and
-/// direction with W_hh on chip (registers or shared memory of one block, or of a cluster of up
-/// to 8 blocks on sm_90). Auto: Persistent when W_hh fits, the launch fills at most one wave of
-/// blocks and there is more than one step, else Step.
-enum class Strategy { Auto, Step, Persistent };
+/// direction with W_hh on chip (registers or shared memory of one block, of a cluster of up to 8
+/// blocks on sm_90, or of up to one block per SM). Gemm: per step, one cuBLAS GEMM for
+/// h_prev W_hh^T and one element-wise gate launch (large batches). Auto: Persistent when W_hh
+/// fits, the launch fills at most one wave of blocks and there is more than one step; else Gemm
+/// when batch x G >= kGemmMinElements; else Step.
+enum class Strategy { Auto, Step, Persistent, Gemm };
 
-/// "auto", "step" or "persistent".
+/// Auto runs a step as a GEMM from this many gate values per step (batch x G) on: a first guess
+/// (about B 820 at LSTM H 80), not yet tuned on a GPU.
+inline constexpr int64_t kGemmMinElements = int64_t{1} << 18;
+
+/// "auto", "step", "persistent" or "gemm".
 const char* strategy_name(Strategy s);
 
 /// The device facts persistent_plan() needs: SMs, shared memory per block, clusters (sm_90+ and
@@ -66,6 +72,7 @@ class RnnStack {
   struct Layer {
     DeviceBuffer w_ih;    // [G, I_l] PyTorch layout (cuBLAS reads it transposed)
     DeviceBuffer w_hh_t;  // [H, G]: weight_hh transposed (the cell kernels' layout)
+    DeviceBuffer w_hh;    // [G, H] PyTorch layout for the Gemm strategy (empty when it cannot run)
     DeviceBuffer b_ih, b_hh;
   };
   void run_direction(int64_t layer, int64_t dir, int64_t T, int64_t B, const float* in, float* out, const float* h0,
@@ -77,7 +84,7 @@ class RnnStack {
   Strategy m_strategy;
   PersistentDevice m_device;  // persistent_device(m_ctx), queried once
   std::vector<Layer> m_layers;  // layer * D + direction
-  DeviceBuffer m_gx, m_c, m_zeros, m_layer_buf[2];
+  DeviceBuffer m_gx, m_gh, m_c, m_zeros, m_layer_buf[2];  // m_gh [max_batch, G]: Gemm strategy only
 };
 
 }  // namespace rnnad::cuda
