@@ -5,7 +5,7 @@
 #
 #   bash benchmarks/gpu_check.sh        # results in ${RNNAD_GPU_OUT:-${OUT:-gpu_check_out}}
 #
-# Stages, each under its own timeout (seconds; 230 in all, so the script ends within 4 minutes;
+# Stages, each under its own timeout (seconds; 290 in all, so the script ends within 5 minutes;
 # measured on the H200 host: configure 4, build 17, build-tests 22, tests 5, quick 5, bench 69):
 #   configure    15   cmake -DRNNAD_DEPS_DIR=deps -DRNNAD_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90-real
 #   build        50   rnnad_bench (and with it the library and the CUDA kernels), -j16
@@ -15,9 +15,14 @@
 #   bench        90   rnnad_bench --suite gpu: rnnad-cuda and cudnn side by side (no row starts
 #                     after 75 s; rows most important first, the rest reported as not run; 7
 #                     rounds, ~0.1 s of timed calls per backend and row)
+#   strategies   60   the anomaly-detection rows and DB1 with each recurrence strategy forced
+#                     (rnnad-cuda-step, -persistent, -gemm; cudnn is in the bench stage), to place
+#                     the strategy table's boundaries (no row starts after 50 s; 5 rounds, ~0.05 s
+#                     per backend)
 #   smi           5   nvidia-smi clocks after the run
-# The benchmark runs even when the tests do not build or fail.
-# Writes 7 files: build.log, tests.log, bench.log, bench.json, bench.md, nvidia-smi.txt, summary.txt.
+# The benchmarks run even when the tests do not build or fail.
+# Writes 9 files: build.log, tests.log, bench.log, bench.json, bench.md, strategies.json,
+# strategies.md, nvidia-smi.txt, summary.txt.
 # Prints nvidia-smi's clocks and the tables last; exits 1 if any stage failed (0 otherwise), and
 # the tables show what ran either way.
 set -uo pipefail
@@ -95,9 +100,14 @@ if [ "$built" = 1 ]; then
   stage quick 10 "$out/bench.log" "$build/benchmarks/rnnad_bench" --quick
   stage bench 90 "$out/bench.log" "$build/benchmarks/rnnad_bench" --suite gpu --rounds 7 --time-per-row 0.1 \
     --warmup-ms 30 --check-gflop 0.5 --deadline-s 75 --json "$out/bench.json" --markdown "$out/bench.md"
+  stage strategies 60 "$out/bench.log" "$build/benchmarks/rnnad_bench" --suite gpu \
+    --backends rnnad-cuda-step,rnnad-cuda-persistent,rnnad-cuda-gemm --rows AD1,AD2,AD3,AD4,AD6,AD8,AD9,AD10,DB1 \
+    --rounds 5 --time-per-row 0.05 --warmup-ms 20 --check-gflop 0.5 --deadline-s 50 --json "$out/strategies.json" \
+    --markdown "$out/strategies.md"
 else
   skip quick "no build" 10
   skip bench "no build" 90
+  skip strategies "no build" 60
 fi
 stage smi 5 "$out/nvidia-smi.txt" nvidia-smi --query-gpu=clocks.sm,clocks.max.sm,clocks.mem,temperature.gpu,power.draw \
   --format=csv
@@ -106,10 +116,13 @@ stage smi 5 "$out/nvidia-smi.txt" nvidia-smi --query-gpu=clocks.sm,clocks.max.sm
   echo
   echo "nvidia-smi after the run:"
   grep -v '^ *smi:\|^==>' "$out/nvidia-smi.txt"
-  if [ -f "$out/bench.md" ]; then
-    echo
-    sed -n '/^## Summary/,/^## Details/p' "$out/bench.md" | sed '$d'
-  fi
+  for md in "$out/bench.md" "$out/strategies.md"; do
+    if [ -f "$md" ]; then
+      echo
+      echo "$(basename "$md"):"
+      sed -n '/^## Summary/,/^## Details/p' "$md" | sed '$d'
+    fi
+  done
   echo "| stage       | status             | time   | budget |"
   echo "|-------------|--------------------|--------|--------|"
   printf '%s\n' "${table[@]}"
