@@ -276,6 +276,38 @@ TEST_CASE("sim: persistent plans near their limits (sm_90 budget)", "[sim][persi
       }
 }
 
+TEST_CASE("sim: persistent kernel on both sides of every plan boundary (sm_90 budget, batch 1)",
+          "[sim][persistent]") {
+  // The H where the H200 plan changes mode or group size (docs/kernels.md §9 table), each run on
+  // its own plan and one unit past it: registers -> shared memory, 1 block -> cluster of 2 -> 4
+  // -> 8 -> grid-wide group of 16 blocks.
+  constexpr cuda::PersistentDevice h200{132, 227 * 1024, true, true};
+  struct Boundary {
+    CellType cell;
+    int last;  // the largest H of the smaller plan
+  };
+  for (const Boundary& b : {Boundary{CellType::Lstm, 96}, Boundary{CellType::Lstm, 120}, Boundary{CellType::Lstm, 168},
+                            Boundary{CellType::Lstm, 232}, Boundary{CellType::Lstm, 336}, Boundary{CellType::Gru, 136},
+                            Boundary{CellType::Gru, 384}})
+    for (int H : {b.last, b.last + 1}) {
+      CellCase c;
+      c.cell = b.cell;
+      c.hidden = H;
+      c.batch = 1;
+      c.seq_len = 2;
+      c.seed = static_cast<std::uint32_t>(9000 + H);
+      c.weight_scale = 1.0f / std::sqrt(static_cast<float>(H));
+      const auto now = cuda::persistent_plan(cuda::persistent_cell(b.cell), H, 1, h200);
+      const auto before = cuda::persistent_plan(cuda::persistent_cell(b.cell), b.last, 1, h200);
+      REQUIRE(now);
+      REQUIRE(before);
+      if (H > b.last)  // past the boundary the plan is another mode or a larger group
+        CHECK((now->cluster != before->cluster || now->reg_kpt != before->reg_kpt ||
+               now->grid_sync != before->grid_sync));
+      check_case(c, false, {}, {sim::Schedule::Random}, h200);
+    }
+}
+
 TEST_CASE("sim: persistent launch checks name the limit", "[sim][persistent]") {
   cuda::PersistentRnnArgs a;
   float dummy = 0.0f;
