@@ -14,9 +14,9 @@ FeedbackDecoder::FeedbackDecoder(const Context& ctx, const RnnDims& dims, const 
       m_max_batch(max_batch),
       m_max_steps(max_steps) {
   if (!feedback_foldable(dims) || !params.weight_ih || !params.weight_hh || !w_out)
-    throw std::invalid_argument("cuda::FeedbackDecoder: one unidirectional LSTM or RNN layer with weights and an "
-                                "output head is required");
-  const FoldedFeedback f = fold_feedback(dims.gate_size(), dims.hidden_size, dims.input_size, params, w_out, b_out);
+    throw std::invalid_argument("cuda::FeedbackDecoder: one unidirectional layer with weights and an output head is "
+                                "required");
+  const FoldedFeedback f = fold_feedback(dims.cell, dims.hidden_size, dims.input_size, params, w_out, b_out);
   ctx.activate();
   m_w_hh_t = upload(f.w_hh_t.data(), f.w_hh_t.size());
   m_b_ih = upload(f.b_ih.data(), f.b_ih.size());
@@ -30,12 +30,13 @@ bool FeedbackDecoder::eligible(int64_t batch, int64_t steps) const {
     case Strategy::Step:
     case Strategy::Gemm: return false;
     case Strategy::Persistent:
-      return persistent_plan(persistent_cell(m_dims.cell), static_cast<int>(m_dims.hidden_size),
+      return persistent_plan(folded_cell(m_dims.cell), static_cast<int>(m_dims.hidden_size),
                              static_cast<int>(batch), m_device)
           .has_value();
     case Strategy::Auto: break;
   }
-  return steps >= 2 && persistent_one_wave(m_ctx, m_device, m_dims.cell, m_dims.hidden_size, batch).has_value();
+  return steps >= 2 &&
+         persistent_one_wave(m_ctx, m_device, folded_cell(m_dims.cell), m_dims.hidden_size, batch).has_value();
 }
 
 void FeedbackDecoder::run(int64_t steps, int64_t B, const float* h0, float* c, bool reverse) {
@@ -46,13 +47,13 @@ void FeedbackDecoder::run(int64_t steps, int64_t B, const float* h0, float* c, b
   a.b_hh = m_b_hh.data();
   a.h0 = h0;
   a.ld_h0 = static_cast<int>(m_dims.hidden_size);
-  a.c = m_dims.cell == CellType::Lstm ? c : nullptr;
+  a.c = m_dims.cell == CellType::Lstm ? c : nullptr;  // GRU and RNN: no cell state
   a.out = m_out.data();
   a.ld_out = static_cast<int>(m_dims.hidden_size);
   a.seq_len = static_cast<int>(steps);
   a.batch = static_cast<int>(B);
   a.hidden = static_cast<int>(m_dims.hidden_size);
-  a.cell = persistent_cell(m_dims.cell);
+  a.cell = folded_cell(m_dims.cell);
   a.reverse = reverse;
   persistent_rnn(a, m_device, m_ctx.stream());
 }

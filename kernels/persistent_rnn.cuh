@@ -153,7 +153,7 @@ __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows)
   for (int e = tid; e < kRows * U; e += threads) {
     const int r = e / U, jj = rank * U + e % U;
     float c = 0.0f;
-    if (kGates == 4 && a.c && r < rows && jj < H)
+    if (kGates == 4 && a.cell == PersistentCell::Lstm && a.c && r < rows && jj < H)
       c = a.c[static_cast<std::size_t>(b0 + r) * static_cast<std::size_t>(H) + static_cast<std::size_t>(jj)];
     c_s[e] = c;
   }
@@ -226,11 +226,24 @@ __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows)
       float sum[kGates];
       RNNAD_UNROLL
       for (int g = 0; g < kGates; ++g) sum[g] = acc[0][g] + cell_bias(a.b_hh, static_cast<std::size_t>(g * H + j));
-      float c = 0.0f, h_prev = 0.0f;
-      if constexpr (kGates == 4) c = c_s[row0 * U + ju];
-      if constexpr (kGates == 3) h_prev = h_cur[row0 * hpad + j];
-      const float h = cell_update<kGates>(x_part, sum, h_prev, c, a.cell == PersistentCell::RnnRelu);
-      if constexpr (kGates == 4) c_s[row0 * U + ju] = c;
+      float h = 0.0f, c = 0.0f, h_prev = 0.0f;
+      bool folded_gru = false;
+      if constexpr (kGates == 4) {
+        if (a.cell == PersistentCell::GruFolded) {
+          // Columns [r, z, n_h, n_x]: the input part of n is x_part[3] + sum[3], outside the reset.
+          folded_gru = true;
+          h_prev = h_cur[row0 * hpad + j];
+          const float x[3] = {x_part[0], x_part[1], x_part[3] + sum[3]};
+          const float r[3] = {sum[0], sum[1], sum[2]};
+          h = cell_update<3>(x, r, h_prev, c, false);
+        }
+      }
+      if (!folded_gru) {
+        if constexpr (kGates == 4) c = c_s[row0 * U + ju];
+        if constexpr (kGates == 3) h_prev = h_cur[row0 * hpad + j];
+        h = cell_update<kGates>(x_part, sum, h_prev, c, a.cell == PersistentCell::RnnRelu);
+        if constexpr (kGates == 4) c_s[row0 * U + ju] = c;
+      }
       if (!geo.grid_sync) persistent_share_h(h_next, row0 * hpad + j, h, dsm);
       a.out[(static_cast<std::size_t>(t) * B + static_cast<std::size_t>(b0 + row0)) *
                 static_cast<std::size_t>(a.ld_out) +
@@ -262,7 +275,7 @@ __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows)
         static_cast<std::size_t>(b0 + row0) * static_cast<std::size_t>(H) + static_cast<std::size_t>(j);
     const float h = h_last[row0 * hpad + j];
     if (a.h_n) a.h_n[at] = h;
-    if (kGates == 4 && a.c) {
+    if (kGates == 4 && a.cell == PersistentCell::Lstm && a.c) {
       const float c = c_s[row0 * U + ju];
       a.c[at] = c;
     }

@@ -95,10 +95,10 @@ PersistentDevice persistent_device(const Context& ctx) {
           ctx.compute_capability() >= 60};
 }
 
-std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, const PersistentDevice& dev, CellType cell,
-                                                      int64_t hidden, int64_t batch) {
+std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, const PersistentDevice& dev,
+                                                      PersistentCell cell, int64_t hidden, int64_t batch) {
   const std::optional<PersistentGeometry> plan =
-      persistent_plan(persistent_cell(cell), static_cast<int>(hidden), static_cast<int>(batch), dev);
+      persistent_plan(cell, static_cast<int>(hidden), static_cast<int>(batch), dev);
   // One wave: every block of the launch resident at once (a later wave would wait T steps; a
   // grid-wide barrier requires it); for clusters and grid-wide plans, as the device reports it
   // (clusters must fit whole into a GPC).
@@ -107,13 +107,13 @@ std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, const 
   ctx.activate();
   const bool clusters = !plan->grid_sync;
   const int groups = static_cast<int>(plan->grid_x) / (clusters ? plan->cluster : 1);
-  if (persistent_resident_groups(persistent_cell(cell), *plan, dev) < groups) return std::nullopt;
+  if (persistent_resident_groups(cell, *plan, dev) < groups) return std::nullopt;
   return plan;
 }
 
 Strategy RnnStack::strategy_for(int64_t batch, int64_t seq_len) const {
   if (m_strategy != Strategy::Auto) return m_strategy;
-  if (seq_len >= 2 && persistent_one_wave(m_ctx, m_device, m_dims.cell, m_dims.hidden_size, batch))
+  if (seq_len >= 2 && persistent_one_wave(m_ctx, m_device, persistent_cell(m_dims.cell), m_dims.hidden_size, batch))
     return Strategy::Persistent;
   return batch * m_dims.gate_size() >= kGemmMinElements ? Strategy::Gemm : Strategy::Step;
 }

@@ -328,10 +328,10 @@ TEST_CASE("sim: folded decoder feedback matches the step-by-step decoder (float6
   // A decoder fed its own reconstruction x_t = W_out h_{t-1} + b_out (EncDec-AD at inference),
   // computed step by step in double here, against the persistent kernel on the folded weights
   // (rnnad/cuda/feedback_decoder.h) with no input, 30 steps, forward and reverse output order.
-  for (CellType cell : {CellType::Lstm, CellType::RnnTanh})
+  for (CellType cell : {CellType::Lstm, CellType::Gru, CellType::RnnTanh})
     for (int batch : {1, 9}) {
-      const int I = 3, H = cell == CellType::Lstm ? 10 : 7, steps = 30;
-      const int G = cell == CellType::Lstm ? 4 * H : H;
+      const int I = 3, H = cell == CellType::Lstm ? 10 : cell == CellType::Gru ? 9 : 7, steps = 30;
+      const int G = cell == CellType::Lstm ? 4 * H : cell == CellType::Gru ? 3 * H : H;
       std::mt19937 rng(static_cast<std::uint32_t>(4242 + batch + G));
       std::uniform_real_distribution<float> u(-0.4f, 0.4f);
       auto draw = [&](int n) {
@@ -351,14 +351,21 @@ TEST_CASE("sim: folded decoder feedback matches the step-by-step decoder (float6
             x[i] = b_out[i];
             for (int k = 0; k < H; ++k) x[i] += double(w_out[i * H + k]) * h[k];
           }
+          std::vector<double> gi(G), gh(G);  // input and recurrent parts with their biases
           for (int g = 0; g < G; ++g) {
-            gates[g] = double(b_ih[g]) + double(b_hh[g]);
-            for (int i = 0; i < I; ++i) gates[g] += double(w_ih[g * I + i]) * x[i];
-            for (int k = 0; k < H; ++k) gates[g] += double(w_hh[g * H + k]) * h[k];
+            gi[g] = double(b_ih[g]);
+            gh[g] = double(b_hh[g]);
+            for (int i = 0; i < I; ++i) gi[g] += double(w_ih[g * I + i]) * x[i];
+            for (int k = 0; k < H; ++k) gh[g] += double(w_hh[g * H + k]) * h[k];
+            gates[g] = gi[g] + gh[g];
           }
           auto sig = [](double v) { return 1.0 / (1.0 + std::exp(-v)); };
           for (int j = 0; j < H; ++j) {
-            if (cell == CellType::Lstm) {
+            if (cell == CellType::Gru) {  // PyTorch: n = tanh(gi_n + r * gh_n)
+              const double r = sig(gates[j]), z = sig(gates[H + j]);
+              const double n = std::tanh(gi[2 * H + j] + r * gh[2 * H + j]);
+              h[j] = (1.0 - z) * n + z * h[j];
+            } else if (cell == CellType::Lstm) {
               c[j] = sig(gates[H + j]) * c[j] + sig(gates[j]) * std::tanh(gates[2 * H + j]);
               h[j] = sig(gates[3 * H + j]) * std::tanh(c[j]);
             } else {
@@ -374,9 +381,9 @@ TEST_CASE("sim: folded decoder feedback matches the step-by-step decoder (float6
       p.weight_hh = w_hh.data();
       p.bias_ih = b_ih.data();
       p.bias_hh = b_hh.data();
-      const cuda::FoldedFeedback f = cuda::fold_feedback(G, H, I, p, w_out.data(), b_out.data());
+      const cuda::FoldedFeedback f = cuda::fold_feedback(cell, H, I, p, w_out.data(), b_out.data());
       for (bool reverse : {false, true}) {
-        INFO((cell == CellType::Lstm ? "LSTM" : "RNN") << " batch " << batch << (reverse ? " reverse" : " forward"));
+        INFO(cell_type_name(cell) << " batch " << batch << (reverse ? " reverse" : " forward"));
         GuardedBuffer w_b = guarded(f.w_hh_t), bih = guarded(f.b_ih), bhh = guarded(f.b_hh), h0_b = guarded(h0),
                       c_b = guarded(c0), out(static_cast<std::size_t>(steps * batch * H), GuardedBuffer::canary());
         cuda::PersistentRnnArgs a;
@@ -392,7 +399,7 @@ TEST_CASE("sim: folded decoder feedback matches the step-by-step decoder (float6
         a.seq_len = steps;
         a.batch = batch;
         a.hidden = H;
-        a.cell = cuda::persistent_cell(cell);
+        a.cell = cuda::folded_cell(cell);
         a.reverse = reverse;
         const cuda::PersistentGeometry geo = cuda::check_persistent_rnn_args(a, kDevice);
         launch_plan(a, geo, sim::Schedule::Random);

@@ -5,9 +5,9 @@
 // input (gx = null) for all steps; the reconstructions W_out h_t + b_out are then one GEMM over
 // all steps, off the recurrence's critical path. Exact in real arithmetic; the rounding differs
 // from the step-by-step decoder (the fold is computed in double and rounded once).
-// Only where the fold keeps the cell's equations: one unidirectional layer of LSTM or nn.RNN. A
-// GRU's candidate gate applies the reset gate to the recurrent part only, so its input part
-// cannot be folded into W_hn; a GRU decoder keeps the step-by-step path. Plain C++17, no CUDA.
+// One unidirectional layer (LSTM, GRU or nn.RNN). A GRU's candidate gate applies the reset gate to
+// the recurrent part only, so its input part W_in W_out h stays a separate column block: the
+// folded GRU has four blocks [r, z, n_h, n_x] (PersistentCell::GruFolded). Plain C++17, no CUDA.
 #pragma once
 
 #include <cstddef>
@@ -22,40 +22,60 @@
 
 namespace rnnad::cuda {
 
-/// Folded weights in the persistent kernel's layouts: w_hh_t [H, G] = (W_hh + W_ih W_out)^T,
-/// b_ih [G] = b_ih + W_ih b_out, b_hh [G] = b_hh (zeros where the layer has no bias).
+/// Folded weights in the persistent kernel's layouts: w_hh_t [H, G'] (transposed), b_ih [G'],
+/// b_hh [G'] (zeros where the layer has no bias). LSTM / RNN: G' = G, w = W_hh + W_ih W_out,
+/// b_ih' = b_ih + W_ih b_out, b_hh' = b_hh. GRU: G' = 4H, blocks [r, z, n_h, n_x]:
+/// r, z as above; n_h = W_hn with b_hh's n block (and no input part); n_x = W_in W_out with
+/// b_in + W_in b_out (and no b_hh part).
 struct FoldedFeedback {
   std::vector<float> w_hh_t, b_ih, b_hh;
 };
 
-/// Folds the feedback x_t = W_out h_{t-1} + b_out into a decoder layer (G = gates x H rows):
-/// weight_ih [G, I], weight_hh [G, H], bias_ih / bias_hh [G] or null, w_out [I, H], b_out [I] or
-/// null, all PyTorch layouts (row-major). Sums in double, rounds once to float.
-inline FoldedFeedback fold_feedback(int64_t G, int64_t H, int64_t I, const RnnParams& p, const float* w_out,
+/// Folds the feedback x_t = W_out h_{t-1} + b_out into a decoder layer of `cell` (weight_ih
+/// [G, I], weight_hh [G, H], bias_ih / bias_hh [G] or null, w_out [I, H], b_out [I] or null,
+/// PyTorch layouts, row-major). Sums in double, rounds once to float.
+inline FoldedFeedback fold_feedback(CellType cell, int64_t H, int64_t I, const RnnParams& p, const float* w_out,
                                     const float* b_out) {
   const auto sz = [](int64_t n) { return static_cast<std::size_t>(n); };
+  const bool gru = cell == CellType::Gru;
+  const int64_t G = cell == CellType::Lstm || gru ? 4 * H : H;  // folded column count
   FoldedFeedback f;
-  f.w_hh_t.resize(sz(H * G));
-  f.b_ih.resize(sz(G));
-  f.b_hh.resize(sz(G));
+  f.w_hh_t.assign(sz(H * G), 0.0f);
+  f.b_ih.assign(sz(G), 0.0f);
+  f.b_hh.assign(sz(G), 0.0f);
   for (int64_t g = 0; g < G; ++g) {
+    // Source rows of weight_ih / weight_hh for folded column g (-1: none).
+    int64_t ih = g, hh = g;
+    if (gru && g >= 2 * H) {
+      ih = g >= 3 * H ? g - H : -1;  // n_x: W_in's rows; n_h: no input part
+      hh = g >= 3 * H ? -1 : g;      // n_h: W_hn's rows; n_x: no recurrent part
+    }
     for (int64_t k = 0; k < H; ++k) {
-      double w = p.weight_hh[g * H + k];
-      for (int64_t i = 0; i < I; ++i) w += double(p.weight_ih[g * I + i]) * double(w_out[i * H + k]);
+      double w = hh >= 0 ? double(p.weight_hh[hh * H + k]) : 0.0;
+      if (ih >= 0)
+        for (int64_t i = 0; i < I; ++i) w += double(p.weight_ih[ih * I + i]) * double(w_out[i * H + k]);
       f.w_hh_t[sz(k * G + g)] = static_cast<float>(w);
     }
-    double b = p.bias_ih ? p.bias_ih[g] : 0.0;
-    if (b_out)
-      for (int64_t i = 0; i < I; ++i) b += double(p.weight_ih[g * I + i]) * double(b_out[i]);
-    f.b_ih[sz(g)] = static_cast<float>(b);
-    f.b_hh[sz(g)] = p.bias_hh ? p.bias_hh[g] : 0.0f;
+    if (ih >= 0) {
+      double b = p.bias_ih ? p.bias_ih[ih] : 0.0;
+      if (b_out)
+        for (int64_t i = 0; i < I; ++i) b += double(p.weight_ih[ih * I + i]) * double(b_out[i]);
+      f.b_ih[sz(g)] = static_cast<float>(b);
+    }
+    if (hh >= 0 && p.bias_hh) f.b_hh[sz(g)] = p.bias_hh[hh];
   }
   return f;
 }
 
-/// True when a decoder of these dimensions can be folded (see the file comment).
+/// The persistent kernel's cell for a folded decoder of `cell`.
+inline PersistentCell folded_cell(CellType cell) {
+  return cell == CellType::Gru ? PersistentCell::GruFolded : persistent_cell(cell);
+}
+
+/// True when a decoder of these dimensions can be folded: one unidirectional layer without
+/// projections.
 inline bool feedback_foldable(const RnnDims& dims) {
-  return dims.num_layers == 1 && !dims.bidirectional && dims.proj_size == 0 && dims.cell != CellType::Gru;
+  return dims.num_layers == 1 && !dims.bidirectional && dims.proj_size == 0;
 }
 
 /// A folded decoder resident on the context's device, for batch <= max_batch and up to

@@ -18,8 +18,10 @@ struct CUstream_st;
 
 namespace rnnad::cuda {
 
-/// Cell of a persistent launch (PyTorch's equations, as the step kernels).
-enum class PersistentCell : int { Lstm = 0, Gru = 1, RnnTanh = 2, RnnRelu = 3 };
+/// Cell of a persistent launch (PyTorch's equations, as the step kernels). GruFolded: a GRU
+/// decoder with its output head folded in (rnnad/cuda/feedback_decoder.h), four column blocks
+/// [r, z, n_h, n_x]: n = tanh(n_x + b_ih[n_x] + r * (n_h + b_hh[n_h])), the rest as Gru.
+enum class PersistentCell : int { Lstm = 0, Gru = 1, RnnTanh = 2, RnnRelu = 3, GruFolded = 4 };
 
 /// Shapes (B = batch, H = hidden, G = 4H / 3H / H; T = seq_len), row-major fp32 device memory:
 ///   gx [T, B, G]: x_t W_ih^T WITHOUT bias for every step (contiguous), or null: no input
@@ -60,9 +62,9 @@ inline PersistentCell persistent_cell(CellType c) {
   return PersistentCell::Lstm;
 }
 
-/// Gates per cell: 4, 3, 1.
+/// Column blocks per cell (G / H): 4 (LSTM, folded GRU), 3 (GRU), 1 (RNN).
 inline constexpr int persistent_gates(PersistentCell cell) {
-  return cell == PersistentCell::Lstm ? 4 : cell == PersistentCell::Gru ? 3 : 1;
+  return cell == PersistentCell::Lstm || cell == PersistentCell::GruFolded ? 4 : cell == PersistentCell::Gru ? 3 : 1;
 }
 
 /// What the plan needs to know of the device (cuda::Context supplies it).

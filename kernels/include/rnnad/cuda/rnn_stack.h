@@ -38,8 +38,8 @@ PersistentDevice persistent_device(const Context& ctx);
 /// device, persistent_device()) when one exists and its launch fits one wave there: blocks <=
 /// SMs, and for clusters and grid-wide groups as many resident at once as launched
 /// (persistent_resident_groups()); else nothing. Throws CudaError when a query fails.
-std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, const PersistentDevice& dev, CellType cell,
-                                                      int64_t hidden, int64_t batch);
+std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, const PersistentDevice& dev,
+                                                      PersistentCell cell, int64_t hidden, int64_t batch);
 
 /// A recurrent stack resident on the context's device, with its workspace sized at construction
 /// for batch <= max_batch and seq_len <= max_seq_len; forward() allocates nothing and only queues
