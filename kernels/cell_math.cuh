@@ -42,8 +42,8 @@ __device__ __forceinline__ float cell_bias(const float* __restrict__ b, std::siz
 ///   kGates 1 (RNN): h' = tanh(x + r), or relu when `relu` (NaN stays NaN, as in PyTorch).
 /// Every kernel applies its gates through this one function.
 template <int kGates>
-__device__ __forceinline__ float cell_update(const float (&x)[kGates], const float (&r)[kGates], float h_prev,
-                                             float& c, bool relu) {
+__device__ __forceinline__ float cell_update(const float (&x)[kGates], const float (&r)[kGates], float h_prev, float& c,
+                                             bool relu) {
   if constexpr (kGates == 4) {
     const float in_gate = cell_sigmoid(x[0] + r[0]);
     const float forget_gate = cell_sigmoid(x[1] + r[1]);

@@ -14,8 +14,9 @@ FeedbackDecoder::FeedbackDecoder(const Context& ctx, const RnnDims& dims, const 
       m_max_batch(max_batch),
       m_max_steps(max_steps) {
   if (!feedback_foldable(dims) || !params.weight_ih || !params.weight_hh || !w_out)
-    throw std::invalid_argument("cuda::FeedbackDecoder: one unidirectional layer with weights and an output head is "
-                                "required");
+    throw std::invalid_argument(
+        "cuda::FeedbackDecoder: one unidirectional layer with weights and an output head is "
+        "required");
   const FoldedFeedback f = fold_feedback(dims.cell, dims.hidden_size, dims.input_size, params, w_out, b_out);
   ctx.activate();
   m_w_hh_t = upload(f.w_hh_t.data(), f.w_hh_t.size());
@@ -28,12 +29,14 @@ bool FeedbackDecoder::eligible(int64_t batch, int64_t steps) const {
   if (batch < 1 || batch > m_max_batch || steps < 1 || steps > m_max_steps) return false;
   switch (m_strategy) {
     case Strategy::Step:
-    case Strategy::Gemm: return false;
+    case Strategy::Gemm:
+      return false;
     case Strategy::Persistent:
-      return persistent_plan(folded_cell(m_dims.cell), static_cast<int>(m_dims.hidden_size),
-                             static_cast<int>(batch), m_device)
+      return persistent_plan(folded_cell(m_dims.cell), static_cast<int>(m_dims.hidden_size), static_cast<int>(batch),
+                             m_device)
           .has_value();
-    case Strategy::Auto: break;
+    case Strategy::Auto:
+      break;
   }
   return steps >= 2 &&
          persistent_one_wave(m_ctx, m_device, folded_cell(m_dims.cell), m_dims.hidden_size, batch).has_value();

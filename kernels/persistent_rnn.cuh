@@ -4,12 +4,12 @@
 // What: every time step of one layer and direction in one launch, PyTorch's LSTM / GRU / RNN cell
 // equations as the step kernels (cell_math.cuh): the input projections gx of all steps are
 // precomputed (one GEMM); the recurrent product, biases, gates and state update run here.
-// Work split (PersistentGeometry): a cluster of C blocks (C = 1: one block) owns `rows` batch
-// rows; its block of rank r owns hidden units [r U, r U + U) for all gates, so the unit's gate
-// update needs no exchange. Thread t of a block works on local unit j = t / S for k values
-// k = s + S i (s = t % S, i < kpt): its weights W_hh[g H + j, k] for every gate g stay in
-// registers (kRegKpt > 0, zero padded to kRegKpt) or in shared memory ([kpt][gates][threads],
-// thread-contiguous: conflict-free). Per step:
+// Work split (PersistentGeometry): a group of C blocks (C = 1: one block; 2-8: a thread-block
+// cluster; more: a grid-wide group) owns `rows` batch rows; its block of rank r owns hidden units
+// [r U, r U + U) for all gates, so the unit's gate update needs no exchange. Thread t of a block
+// works on local unit j = t / S for k values k = s + S i (s = t % S, i < kpt): its weights
+// W_hh[g H + j, k] for every gate g stay in registers (kRegKpt > 0, zero padded to kRegKpt) or in
+// shared memory ([kpt][gates][threads], thread-contiguous: conflict-free). Per step:
 //   1. the lane that will update (row r, unit j) loads gx[t, r, g H + j] + b_ih (in flight
 //      during the products; which rows a lane updates follows from its lane bits, step 3);
 //   2. every thread forms its partial sums over its k for all rows and gates (h is a broadcast
@@ -22,9 +22,9 @@
 //      group of more than 8 blocks, cooperative launch) h goes only to `out`; a grid-wide barrier
 //      makes it visible, and each block copies its rows' whole h from `out` into the next buffer
 //      before a block barrier.
-// h is double buffered ([2][rows][S kpt], kpt rounded up to kRegKpt, zero padded past H), so a step needs one barrier: the
-// step after next is the first to overwrite a buffer, and every thread has passed a barrier after
-// its last read of it.
+// h is double buffered ([2][rows][S kpt], kpt rounded up to kRegKpt, zero padded past H), so a
+// step needs one barrier: the step after next is the first to overwrite a buffer, and every thread
+// has passed a barrier after its last read of it.
 // Shared memory: persistent_shared_bytes(); the launcher opts in above 48 KiB.
 // Supported H: what persistent_plan() finds room for (docs/kernels.md §9 lists the limits).
 // Numerics: fp32, fmaf; each lane sums its k in increasing order, then the shuffle tree adds the
@@ -89,29 +89,34 @@ template <int kHalf, int kGates, int kRows>
 __device__ __forceinline__ void persistent_fold(float (&acc)[kRows][kGates], int lane, int off) {
   const bool upper = (lane & off) != 0;
   RNNAD_UNROLL
-  for (int r = 0; r < kHalf; ++r)
+  for (int r = 0; r < kHalf; ++r) {
     RNNAD_UNROLL
     for (int g = 0; g < kGates; ++g) {
       const float send = upper ? acc[r][g] : acc[r + kHalf][g];
       const float keep = upper ? acc[r + kHalf][g] : acc[r][g];
       acc[r][g] = keep + __shfl_xor_sync(kFullWarpMask, send, off);
     }
+  }
 }
 
 /// The whole recurrence; arguments and shapes: PersistentRnnArgs, work split: PersistentGeometry
-/// (persistent_plan()). kGates: 4 LSTM, 3 GRU, 1 RNN; kRows == geo.rows; kRegKpt == geo.reg_kpt.
+/// (persistent_plan()). kGates: 4 LSTM or folded GRU (a.cell), 3 GRU, 1 RNN; kRows == geo.rows;
+/// kRegKpt == geo.reg_kpt.
 template <int kGates, int kRows, int kRegKpt>
 __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows))
     persistent_rnn_kernel(PersistentRnnArgs a, PersistentGeometry geo) {
   const int H = a.hidden, G = kGates * H, S = geo.slices, kpt = geo.kpt, U = geo.units, C = geo.cluster;
   const int dsm = geo.grid_sync ? 1 : C;  // blocks sharing h through distributed shared memory
-  const int hpad = S * (kRegKpt > 0 ? kRegKpt : kpt), threads = static_cast<int>(blockDim.x), tid = static_cast<int>(threadIdx.x);
-  const std::size_t w_count =
-      kRegKpt > 0 ? 0 : static_cast<std::size_t>(kpt) * static_cast<std::size_t>(kGates) * static_cast<std::size_t>(threads);
-  RNNAD_DYNAMIC_SHARED_ARRAY(float, smem, w_count + static_cast<std::size_t>(kRows) * static_cast<std::size_t>(2 * hpad + U));
+  const int hpad = S * (kRegKpt > 0 ? kRegKpt : kpt), threads = static_cast<int>(blockDim.x),
+            tid = static_cast<int>(threadIdx.x);
+  const std::size_t w_count = kRegKpt > 0 ? 0
+                                          : static_cast<std::size_t>(kpt) * static_cast<std::size_t>(kGates) *
+                                                static_cast<std::size_t>(threads);
+  RNNAD_DYNAMIC_SHARED_ARRAY(float, smem,
+                             w_count + static_cast<std::size_t>(kRows) * static_cast<std::size_t>(2 * hpad + U));
   RNNAD_SHARED_PTR(float) w_s = smem;
-  RNNAD_SHARED_PTR(float) h_s = smem + w_count;              // [2][kRows][hpad]
-  RNNAD_SHARED_PTR(float) c_s = h_s + 2 * kRows * hpad;      // [kRows][U]
+  RNNAD_SHARED_PTR(float) h_s = smem + w_count;          // [2][kRows][hpad]
+  RNNAD_SHARED_PTR(float) c_s = h_s + 2 * kRows * hpad;  // [kRows][U]
 
   const int s = tid % S, ju = tid / S;
   const int rank = static_cast<int>(blockIdx.x) % C, b0 = static_cast<int>(blockIdx.x) / C * kRows;
@@ -137,8 +142,11 @@ __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows)
       const float w = active && k < H ? a.w_hh_t[static_cast<std::size_t>(k) * static_cast<std::size_t>(G) +
                                                  static_cast<std::size_t>(g * H + j)]
                                       : 0.0f;
-      if constexpr (kRegKpt > 0) w_r[i][g] = w;
-      else w_s[static_cast<std::size_t>(i * kGates + g) * static_cast<std::size_t>(threads) + static_cast<std::size_t>(tid)] = w;
+      if constexpr (kRegKpt > 0)
+        w_r[i][g] = w;
+      else
+        w_s[static_cast<std::size_t>(i * kGates + g) * static_cast<std::size_t>(threads) +
+            static_cast<std::size_t>(tid)] = w;
     }
   }
   // h0 into buffer 0 (every block of a cluster holds the whole h), zeros into buffer 1 (its
@@ -173,8 +181,8 @@ __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows)
       if (owner) {
         const std::size_t col = static_cast<std::size_t>(g * H + j);
         const float x = a.gx != nullptr ? a.gx[(static_cast<std::size_t>(t) * B + static_cast<std::size_t>(b0 + row0)) *
-                                                    static_cast<std::size_t>(G) +
-                                                col]
+                                                   static_cast<std::size_t>(G) +
+                                               col]
                                         : 0.0f;
         v = x + cell_bias(a.b_ih, col);
       }
@@ -183,9 +191,10 @@ __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows)
     // 2. Partial sums over this lane's k.
     float acc[kRows][kGates];
     RNNAD_UNROLL
-    for (int r = 0; r < kRows; ++r)
+    for (int r = 0; r < kRows; ++r) {
       RNNAD_UNROLL
       for (int g = 0; g < kGates; ++g) acc[r][g] = 0.0f;
+    }
     if constexpr (kRegKpt > 0) {
       RNNAD_UNROLL
       for (int i = 0; i < kRegKpt; ++i) persistent_accumulate<kGates, kRows>(acc, w_r[i], h_cur, hpad, s + S * i);
@@ -218,9 +227,10 @@ __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows)
       persistent_fold<1>(acc, s, off);
       off /= 2;
     }
-    for (; off >= 1; off /= 2)
+    for (; off >= 1; off /= 2) {
       RNNAD_UNROLL
       for (int g = 0; g < kGates; ++g) acc[0][g] += __shfl_xor_sync(kFullWarpMask, acc[0][g], off);
+    }
     // 4. The update of row row0 (acc[0] holds its sums) by its owner lane.
     if (owner) {
       float sum[kGates];
@@ -289,23 +299,43 @@ void persistent_kernel_for(PersistentCell cell, const PersistentGeometry& geo, F
   auto by_kpt = [&](auto gates_tag) {
     constexpr int kG = decltype(gates_tag)::value;
     if (geo.reg_kpt == 0) {
-      if (geo.rows == 1) f(persistent_rnn_kernel<kG, 1, 0>);
-      else f(persistent_rnn_kernel<kG, kPersistentWideRows, 0>);
+      if (geo.rows == 1)
+        f(persistent_rnn_kernel<kG, 1, 0>);
+      else
+        f(persistent_rnn_kernel<kG, kPersistentWideRows, 0>);
       return;
     }
     switch (geo.reg_kpt) {
-      case 4: f(persistent_rnn_kernel<kG, 1, 4>); break;
-      case 8: f(persistent_rnn_kernel<kG, 1, 8>); break;
-      case 12: f(persistent_rnn_kernel<kG, 1, 12>); break;
-      case 16: f(persistent_rnn_kernel<kG, 1, 16>); break;
-      case 24: f(persistent_rnn_kernel<kG, 1, 24>); break;
-      default: f(persistent_rnn_kernel<kG, 1, 32>); break;
+      case 4:
+        f(persistent_rnn_kernel<kG, 1, 4>);
+        break;
+      case 8:
+        f(persistent_rnn_kernel<kG, 1, 8>);
+        break;
+      case 12:
+        f(persistent_rnn_kernel<kG, 1, 12>);
+        break;
+      case 16:
+        f(persistent_rnn_kernel<kG, 1, 16>);
+        break;
+      case 24:
+        f(persistent_rnn_kernel<kG, 1, 24>);
+        break;
+      default:
+        f(persistent_rnn_kernel<kG, 1, 32>);
+        break;
     }
   };
   switch (persistent_gates(cell)) {
-    case 4: by_kpt(std::integral_constant<int, 4>{}); break;
-    case 3: by_kpt(std::integral_constant<int, 3>{}); break;
-    default: by_kpt(std::integral_constant<int, 1>{}); break;
+    case 4:
+      by_kpt(std::integral_constant<int, 4>{});
+      break;
+    case 3:
+      by_kpt(std::integral_constant<int, 3>{});
+      break;
+    default:
+      by_kpt(std::integral_constant<int, 1>{});
+      break;
   }
 }
 

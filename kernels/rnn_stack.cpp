@@ -31,10 +31,14 @@ DeviceBuffer upload_transposed(const float* w, int64_t rows, int64_t cols) {
 
 const char* strategy_name(Strategy s) {
   switch (s) {
-    case Strategy::Auto: return "auto";
-    case Strategy::Step: return "step";
-    case Strategy::Persistent: return "persistent";
-    case Strategy::Gemm: return "gemm";
+    case Strategy::Auto:
+      return "auto";
+    case Strategy::Step:
+      return "step";
+    case Strategy::Persistent:
+      return "persistent";
+    case Strategy::Gemm:
+      return "gemm";
   }
   return "?";
 }
@@ -57,8 +61,7 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
   const int64_t D = dims.num_directions(), L = dims.num_layers, G = dims.gate_size(), H = dims.hidden_size;
   if (strategy == Strategy::Persistent)
     for (int64_t b : {int64_t{1}, max_batch})  // the plans with 1 and with 8 rows per block
-      if (!persistent_plan(persistent_cell(dims.cell), static_cast<int>(H), static_cast<int>(b),
-                           m_device))
+      if (!persistent_plan(persistent_cell(dims.cell), static_cast<int>(H), static_cast<int>(b), m_device))
         throw UnsupportedError("the persistent kernel keeps W_hh on chip: hidden size " + std::to_string(H) +
                                " does not fit " + ctx.description() +
                                " (shared memory and registers of one block, or of a cluster of up to 8; use the "
@@ -140,8 +143,10 @@ void RnnStack::run_direction(int64_t l, int64_t d, int64_t T, int64_t B, const f
   const bool lstm = m_dims.cell == CellType::Lstm, reverse = d == 1;
   const Layer& w = m_layers[sz(l * D + d)];
   if (lstm) {
-    if (c0) copy(m_ctx, m_c.data(), c0, B * H);
-    else zero(m_ctx, m_c.data(), B * H);
+    if (c0)
+      copy(m_ctx, m_c.data(), c0, B * H);
+    else
+      zero(m_ctx, m_c.data(), B * H);
   }
   const float* h_prev = h0 ? h0 : m_zeros.data();
   int64_t ld_prev = H;

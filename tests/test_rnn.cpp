@@ -1,13 +1,13 @@
 // The Eigen recurrent path against hand-computed values and PyTorch goldens for the field cases
-// of shared/docs/field_cases.md: F01, F03, F04, F05, F06, F08, F09, F18.
-#include <catch2/catch.hpp>
+// of shared/docs/field_cases.md: F01, F03, F04, F05, F06, F08, F09, F18, F21.
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
-#include <random>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <random>
 #include <vector>
 
 #include "model_builder.h"
@@ -67,7 +67,8 @@ std::shared_ptr<const Model> f01_gru() {
 
 }  // namespace
 
-TEST_CASE("F01/F03: GRU applies the reset gate after W_hn h + b_hn and carries state across steps", "[rnn][gru][field]") {
+TEST_CASE("F01/F03: GRU applies the reset gate after W_hn h + b_hn and carries state across steps",
+          "[rnn][gru][field]") {
   const auto o = run(f01_gru(), 3, 1, {1.0f, -2.0f, 0.5f});
   const double expected[3][2] = {{-0.027455, 0.231747}, {0.754292, -0.429683}, {0.650390, -0.360008}};
   for (int t = 0; t < 3; ++t)
@@ -162,7 +163,8 @@ TEST_CASE("F21: float16 and bfloat16 weights with fp32 accumulation stay within 
   const int64_t T = 200;
   for (bool bf16 : {false, true}) {
     std::vector<test::RawTensor> tensors;
-    for (const auto& [name, shape] : expected_rnn_tensors(c)) tensors.push_back(half_tensor(name, shape, w.at(name), bf16));
+    for (const auto& [name, shape] : expected_rnn_tensors(c))
+      tensors.push_back(half_tensor(name, shape, w.at(name), bf16));
     const auto half = Model::parse(test::build_safetensors(tensors, {{"rnnad.config", test::rnn_config_json(c)}}),
                                    bf16 ? "f21-bf16" : "f21-f16");
     for (int64_t B : {int64_t{16}, int64_t{128}, int64_t{1000}}) {
@@ -182,7 +184,8 @@ TEST_CASE("F21: float16 and bfloat16 weights with fp32 accumulation stay within 
   // (b) An input far outside float16's range (70000, normalisation off): inputs stay fp32, so
   // the F16-weight model saturates like the F32 one instead of producing inf or NaN.
   std::vector<test::RawTensor> tensors;
-  for (const auto& [name, shape] : expected_rnn_tensors(c)) tensors.push_back(half_tensor(name, shape, w.at(name), false));
+  for (const auto& [name, shape] : expected_rnn_tensors(c))
+    tensors.push_back(half_tensor(name, shape, w.at(name), false));
   const auto half = Model::parse(test::build_safetensors(tensors, {{"rnnad.config", test::rnn_config_json(c)}}), "f21");
   std::vector<float> x(8 * 3, 0.5f);
   x[9] = 70000.0f;  // step 1, feature 1
@@ -215,8 +218,7 @@ TEST_CASE("F05: bidirectional output and h_n ordering", "[rnn][lstm][field]") {
     for (const char* n : {"weight_ih", "weight_hh", "bias_ih", "bias_hh"})
       rw[std::string(n) + "_l0"] = w.at(std::string(n) + "_l0_reverse");
     std::vector<float> xr(x.size());
-    for (int t = 0; t < T; ++t)
-      std::copy_n(x.begin() + (T - 1 - t) * B * 2, B * 2, xr.begin() + t * B * 2);
+    for (int t = 0; t < T; ++t) std::copy_n(x.begin() + (T - 1 - t) * B * 2, B * 2, xr.begin() + t * B * 2);
     auto two_layer_first = config(CellType::Lstm, 2, 3, 1, true);
     test::WeightMap w0;
     for (const auto& [name, v] : w)
@@ -226,7 +228,8 @@ TEST_CASE("F05: bidirectional output and h_n ordering", "[rnn][lstm][field]") {
     for (int t = 0; t < T; ++t)
       for (int b = 0; b < B; ++b)
         for (int j = 0; j < 3; ++j)
-          CHECK(layer0.output[(t * B + b) * 6 + 3 + j] == Approx(rev.output[((T - 1 - t) * B + b) * 3 + j]).margin(1e-7));
+          CHECK(layer0.output[(t * B + b) * 6 + 3 + j] ==
+                Approx(rev.output[((T - 1 - t) * B + b) * 3 + j]).margin(1e-7));
   }
   SECTION("swapping forward and _reverse weights changes the output") {
     auto swapped = w;
@@ -234,7 +237,8 @@ TEST_CASE("F05: bidirectional output and h_n ordering", "[rnn][lstm][field]") {
       std::swap(swapped[n], swapped[std::string(n) + "_reverse"]);
     const auto s = run(test::make_rnn_model(cfg, swapped), T, B, x);
     double diff = 0;
-    for (std::size_t i = 0; i < s.output.size(); ++i) diff = std::max(diff, double(std::abs(s.output[i] - o.output[i])));
+    for (std::size_t i = 0; i < s.output.size(); ++i)
+      diff = std::max(diff, double(std::abs(s.output[i] - o.output[i])));
     CHECK(diff > 1e-3);
   }
   SECTION("matches PyTorch") {
@@ -257,7 +261,8 @@ TEST_CASE("F06: batch_first never applies to states; wrong state shapes are erro
     CHECK(r.passed);
   }
   SECTION("(b) batch-first h0 for an LSTM") {
-    auto model = test::make_rnn_model(config(CellType::Lstm, 2, 3, 2), test::random_rnn_weights(config(CellType::Lstm, 2, 3, 2), 1, 0.5f));
+    auto model = test::make_rnn_model(config(CellType::Lstm, 2, 3, 2),
+                                      test::random_rnn_weights(config(CellType::Lstm, 2, 3, 2), 1, 0.5f));
     Engine engine(model, {Device::Cpu, 0, 3, 4});
     std::vector<float> x(4 * 3 * 2, 0.1f), h0(3 * 2 * 3, 0.0f), out(4 * 3 * 3), hn(2 * 3 * 3);
     CHECK_THROWS_WITH(engine.forward({x.data(), {4, 3, 2}}, {h0.data(), {3, 2, 3}}, {}, {out.data(), {4, 3, 3}},

@@ -230,15 +230,15 @@ TEST_CASE("gpu engine: windowed scoring of the bundled models equals the CPU", "
     for (int64_t first = 0; first < windows; first += B) {
       const int64_t n = std::min(B, windows - first);
       const WindowOutputs a = cpu.run_windows(series.data(), rows, 1, first, n);
-      const std::vector<float> ref = a.prediction.data ? std::vector<float>(a.prediction.data, a.prediction.data + n *
-                                                                                mc.prediction.prediction_size())
-                                                       : std::vector<float>(a.reconstruction.data,
-                                                                            a.reconstruction.data + T * n * I);
+      const std::vector<float> ref =
+          a.prediction.data
+              ? std::vector<float>(a.prediction.data, a.prediction.data + n * mc.prediction.prediction_size())
+              : std::vector<float>(a.reconstruction.data, a.reconstruction.data + T * n * I);
       const WindowOutputs b = gpu.run_windows(series.data(), rows, 1, first, n);
-      const std::vector<float> got = b.prediction.data ? std::vector<float>(b.prediction.data, b.prediction.data + n *
-                                                                                mc.prediction.prediction_size())
-                                                       : std::vector<float>(b.reconstruction.data,
-                                                                            b.reconstruction.data + T * n * I);
+      const std::vector<float> got =
+          b.prediction.data
+              ? std::vector<float>(b.prediction.data, b.prediction.data + n * mc.prediction.prediction_size())
+              : std::vector<float>(b.reconstruction.data, b.reconstruction.data + T * n * I);
       CHECK(test::compare(got, ref, "windows " + std::to_string(first)) == "");
     }
   }

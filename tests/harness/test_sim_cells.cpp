@@ -12,8 +12,8 @@
 #include "cell_case.h"
 #include "gate_kernels.cuh"
 #include "gru_cell.cuh"
-#include "rnn_cell.cuh"
 #include "lstm_cell.cuh"
+#include "rnn_cell.cuh"
 #include "rnnad/cuda/cell_kernels.h"
 #include "rnnad/error.h"
 
@@ -139,9 +139,12 @@ test::StepRunner gemm_runner(CellType cell, ScheduleCase s) {
     opt.schedule = s.schedule;
     opt.seed = s.seed + static_cast<std::uint64_t>(step);
     const dim3 grid(cuda::cell_gates_blocks(a)), block(cuda::kCellGatesThreads);
-    if (cell == CellType::Lstm) sim::launch(cuda::cell_gates_kernel<4>, grid, block, opt, a);
-    else if (cell == CellType::Gru) sim::launch(cuda::cell_gates_kernel<3>, grid, block, opt, a);
-    else sim::launch(cuda::cell_gates_kernel<1>, grid, block, opt, a);
+    if (cell == CellType::Lstm)
+      sim::launch(cuda::cell_gates_kernel<4>, grid, block, opt, a);
+    else if (cell == CellType::Gru)
+      sim::launch(cuda::cell_gates_kernel<3>, grid, block, opt, a);
+    else
+      sim::launch(cuda::cell_gates_kernel<1>, grid, block, opt, a);
   };
 }
 
@@ -157,8 +160,7 @@ void check_case(const CellCase& c, bool gemm = false) {
   std::vector<float> first_output;
   for (const ScheduleCase& s : kSchedules) {
     INFO(test::describe(c) << ", schedule " << schedule_text(s));
-    const test::SequenceResult got =
-        test::run_sequence(c, data, gemm ? gemm_runner(c.cell, s) : sim_runner(c.cell, s));
+    const test::SequenceResult got = test::run_sequence(c, data, gemm ? gemm_runner(c.cell, s) : sim_runner(c.cell, s));
     CHECK(got.damage == "");
     CHECK(test::compare(got.output, ref.output, "output") == "");
     CHECK(test::compare(got.h_n, ref.h_n, "h_n") == "");

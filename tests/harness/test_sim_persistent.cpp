@@ -46,9 +46,8 @@ void launch_plan(const cuda::PersistentRnnArgs& a, const cuda::PersistentGeometr
   opt.dynamic_shared_bytes = geo.shared_bytes;
   opt.cluster_dims = dim3(geo.grid_sync ? 1u : static_cast<unsigned>(geo.cluster));
   opt.cooperative = geo.grid_sync;
-  cuda::persistent_kernel_for(a.cell, geo, [&](auto kernel) {
-    sim::launch(kernel, dim3(geo.grid_x), dim3(geo.block_x), opt, a, geo);
-  });
+  cuda::persistent_kernel_for(
+      a.cell, geo, [&](auto kernel) { sim::launch(kernel, dim3(geo.grid_x), dim3(geo.block_x), opt, a, geo); });
 }
 
 // Runs the case through the kernel with the plan `force` pins (time reversed when `reverse`) and
@@ -87,9 +86,8 @@ cuda::PersistentGeometry check_case(const CellCase& c, bool reverse, const cuda:
   const cuda::PersistentGeometry geo = *plan;
   for (sim::Schedule s : schedules) {
     INFO(test::describe(c) << (reverse ? " reverse" : " forward") << ", schedule " << sim::schedule_name(s)
-                           << ", plan: cluster " << geo.cluster << ", rows " << geo.rows << ", slices "
-                           << geo.slices << ", kpt " << geo.kpt << ", reg_kpt " << geo.reg_kpt << ", threads "
-                           << geo.block_x);
+                           << ", plan: cluster " << geo.cluster << ", rows " << geo.rows << ", slices " << geo.slices
+                           << ", kpt " << geo.kpt << ", reg_kpt " << geo.reg_kpt << ", threads " << geo.block_x);
     GuardedBuffer out(T * B * H, GuardedBuffer::canary()), h_n(B * H, GuardedBuffer::canary()),
         cst = guarded(lstm ? d.c0 : std::vector<float>());
     cuda::PersistentRnnArgs a;
@@ -124,8 +122,10 @@ cuda::PersistentGeometry check_case(const CellCase& c, bool reverse, const cuda:
     CHECK(test::compare(got, ref.output, "output") == "");
     CHECK(test::compare(payload(h_n), ref.h_n, "h_n") == "");
     if (lstm) CHECK(test::compare(payload(cst), ref.c_n, "c_n") == "");
-    if (first.empty()) first = got;
-    else CHECK(std::memcmp(first.data(), got.data(), first.size() * sizeof(float)) == 0);
+    if (first.empty())
+      first = got;
+    else
+      CHECK(std::memcmp(first.data(), got.data(), first.size() * sizeof(float)) == 0);
   }
   return geo;
 }
@@ -190,7 +190,8 @@ TEST_CASE("sim: persistent recurrence with clusters of 4 and 8, grid-wide groups
       c.batch = batch;
       for (int cluster : {16, 32}) {
         if (batch > 1 && cluster == 32) continue;  // 64 blocks: more than the simulated SMs
-        const auto plan = cuda::persistent_plan(cuda::persistent_cell(cell), c.hidden, batch, wide, {.cluster = cluster});
+        const auto plan =
+            cuda::persistent_plan(cuda::persistent_cell(cell), c.hidden, batch, wide, {.cluster = cluster});
         REQUIRE(plan);
         CHECK(plan->grid_sync);
         CHECK(check_case(c, batch == 2, {.cluster = cluster}, {sim::Schedule::Random}, wide).cluster == cluster);
@@ -242,8 +243,8 @@ TEST_CASE("sim: persistent plans near their limits (sm_90 budget)", "[sim][persi
   REQUIRE(db1);
   CHECK(db1->cluster >= 2);
   // Beyond a cluster of 8: grid-wide groups, at most one block per SM (AD8's GRU 500, DB2, DB3).
-  for (auto [cell, H, batch] : {std::tuple{PersistentCell::Gru, 500, 1}, {PersistentCell::Lstm, 512, 4},
-                                {PersistentCell::Lstm, 1024, 1}}) {
+  for (auto [cell, H, batch] :
+       {std::tuple{PersistentCell::Gru, 500, 1}, {PersistentCell::Lstm, 512, 4}, {PersistentCell::Lstm, 1024, 1}}) {
     INFO("H " << H << " batch " << batch);
     const auto p = cuda::persistent_plan(cell, H, batch, h200);
     REQUIRE(p);
@@ -251,7 +252,7 @@ TEST_CASE("sim: persistent plans near their limits (sm_90 budget)", "[sim][persi
     CHECK(p->cluster > 8);
     CHECK(static_cast<int>(p->grid_x) <= h200.sm_count);
   }
-  CHECK_FALSE(cuda::persistent_plan(PersistentCell::Lstm, 4096, 1, h200));  // 256 MB of weights
+  CHECK_FALSE(cuda::persistent_plan(PersistentCell::Lstm, 4096, 1, h200));        // 256 MB of weights
   CHECK_FALSE(cuda::persistent_plan(PersistentCell::RnnTanh, INT_MAX, 1, h200));  // no int overflow
   // Without clusters and cooperative launches: nothing beyond one block.
   constexpr cuda::PersistentDevice old_gpu{40, 64 * 1024, false, false};
@@ -276,8 +277,7 @@ TEST_CASE("sim: persistent plans near their limits (sm_90 budget)", "[sim][persi
       }
 }
 
-TEST_CASE("sim: persistent kernel on both sides of every plan boundary (sm_90 budget, batch 1)",
-          "[sim][persistent]") {
+TEST_CASE("sim: persistent kernel on both sides of every plan boundary (sm_90 budget, batch 1)", "[sim][persistent]") {
   // The H where the H200 plan changes mode or group size (docs/kernels.md §9 table), each run on
   // its own plan and one unit past it: registers -> shared memory, 1 block -> cluster of 2 -> 4
   // -> 8 -> grid-wide group of 16 blocks.
@@ -344,7 +344,8 @@ TEST_CASE("sim: folded decoder feedback matches the step-by-step decoder (float6
       // Reference: h of every step [steps, B, H] and the final c.
       std::vector<float> ref(static_cast<std::size_t>(steps * batch * H)), ref_c(c0);
       for (int b = 0; b < batch; ++b) {
-        std::vector<double> h(h0.begin() + b * H, h0.begin() + (b + 1) * H), c(c0.begin() + b * H, c0.begin() + (b + 1) * H);
+        std::vector<double> h(h0.begin() + b * H, h0.begin() + (b + 1) * H),
+            c(c0.begin() + b * H, c0.begin() + (b + 1) * H);
         for (int t = 0; t < steps; ++t) {
           std::vector<double> x(I), gates(G);
           for (int i = 0; i < I; ++i) {

@@ -2,8 +2,8 @@
 // recurrent matrix W_hh on chip for all steps (performance.md §3.3): in registers or in shared
 // memory of one block; split over the blocks of a thread-block cluster (sm_90, distributed
 // shared memory) when one SM cannot hold it; or split over up to every SM of the device, the
-// blocks exchanging h through global memory and a grid-wide barrier (cooperative launch). Argument struct, the plan (geometry), eligibility,
-// checks and launcher; plain C++17, no CUDA header (rules: docs/kernels.md, §9). Kernel body:
+// blocks exchanging h through global memory and a grid-wide barrier (cooperative launch). Argument struct, the plan
+// (geometry), eligibility, checks and launcher; plain C++17, no CUDA header (rules: docs/kernels.md, §9). Kernel body:
 // kernels/persistent_rnn.cuh.
 #pragma once
 
@@ -54,10 +54,14 @@ struct PersistentRnnArgs {
 /// The persistent kernel's cell for a PyTorch cell type.
 inline PersistentCell persistent_cell(CellType c) {
   switch (c) {
-    case CellType::Lstm: return PersistentCell::Lstm;
-    case CellType::Gru: return PersistentCell::Gru;
-    case CellType::RnnTanh: return PersistentCell::RnnTanh;
-    case CellType::RnnRelu: return PersistentCell::RnnRelu;
+    case CellType::Lstm:
+      return PersistentCell::Lstm;
+    case CellType::Gru:
+      return PersistentCell::Gru;
+    case CellType::RnnTanh:
+      return PersistentCell::RnnTanh;
+    case CellType::RnnRelu:
+      return PersistentCell::RnnRelu;
   }
   return PersistentCell::Lstm;
 }
@@ -71,8 +75,8 @@ inline constexpr int persistent_gates(PersistentCell cell) {
 struct PersistentDevice {
   int sm_count = 0;
   std::size_t max_shared_bytes = 0;  ///< dynamic shared memory one block may opt in to
-  bool clusters = false;  ///< thread-block clusters and DSM in the device and in the loaded kernel code
-                          ///< (sm_90+, and not JIT-compiled from the compute_75 PTX: persistent_clusters())
+  bool clusters = false;             ///< thread-block clusters and DSM in the device and in the loaded kernel code
+                                     ///< (sm_90+, and not JIT-compiled from the compute_75 PTX: persistent_clusters())
   bool grid_sync = false;            ///< cooperative launches (grid-wide barrier; sm_60+)
 };
 
@@ -228,22 +232,20 @@ inline std::optional<PersistentGeometry> persistent_plan(PersistentCell cell, in
 /// not fit on chip on `dev` (persistent_plan() finds no plan); returns the plan.
 inline PersistentGeometry check_persistent_rnn_args(const PersistentRnnArgs& a, const PersistentDevice& dev) {
   if (a.seq_len < 1 || a.batch < 1 || a.hidden < 1)
-    throw ShapeError("persistent_rnn: seq_len, batch and hidden must be >= 1 (got " + std::to_string(a.seq_len) +
-                     ", " + std::to_string(a.batch) + ", " + std::to_string(a.hidden) + ")");
+    throw ShapeError("persistent_rnn: seq_len, batch and hidden must be >= 1 (got " + std::to_string(a.seq_len) + ", " +
+                     std::to_string(a.batch) + ", " + std::to_string(a.hidden) + ")");
   if (!a.w_hh_t || !a.out) throw ShapeError("persistent_rnn: w_hh_t and out must not be null");
   if (a.ld_out < a.hidden || (a.h0 && a.ld_h0 < a.hidden))
     throw ShapeError("persistent_rnn: row strides must be >= hidden size " + std::to_string(a.hidden));
   const std::optional<PersistentGeometry> plan = persistent_plan(a.cell, a.hidden, a.batch, dev);
   if (!plan)
-    throw ShapeError("persistent_rnn: hidden size " + std::to_string(a.hidden) +
-                     " does not fit on chip: W_hh needs " +
-                     std::to_string(4 * static_cast<std::size_t>(a.hidden) * static_cast<std::size_t>(a.hidden) *
-                                    static_cast<std::size_t>(persistent_gates(a.cell))) +
-                     " bytes; the device allows " + std::to_string(dev.max_shared_bytes) +
-                     " bytes of shared memory per block" +
-                     (dev.clusters ? ", in clusters of up to 8 blocks" : " and has no thread-block clusters") +
-                     (dev.grid_sync ? ", or split over at most one block per SM (" + std::to_string(dev.sm_count) + ")"
-                                    : ""));
+    throw ShapeError(
+        "persistent_rnn: hidden size " + std::to_string(a.hidden) + " does not fit on chip: W_hh needs " +
+        std::to_string(4 * static_cast<std::size_t>(a.hidden) * static_cast<std::size_t>(a.hidden) *
+                       static_cast<std::size_t>(persistent_gates(a.cell))) +
+        " bytes; the device allows " + std::to_string(dev.max_shared_bytes) + " bytes of shared memory per block" +
+        (dev.clusters ? ", in clusters of up to 8 blocks" : " and has no thread-block clusters") +
+        (dev.grid_sync ? ", or split over at most one block per SM (" + std::to_string(dev.sm_count) + ")" : ""));
   return *plan;
 }
 

@@ -82,8 +82,8 @@ class RnnStack {
   RnnDims m_dims;
   int64_t m_max_batch, m_max_seq_len, m_chunk_steps;
   Strategy m_strategy;
-  PersistentDevice m_device;  // persistent_device(m_ctx), queried once
-  std::vector<Layer> m_layers;  // layer * D + direction
+  PersistentDevice m_device;                              // persistent_device(m_ctx), queried once
+  std::vector<Layer> m_layers;                            // layer * D + direction
   DeviceBuffer m_gx, m_gh, m_c, m_zeros, m_layer_buf[2];  // m_gh [max_batch, G]: Gemm strategy only
 };
 
