@@ -56,7 +56,8 @@ class RnnStack {
   RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<RnnParams>& params, int64_t max_batch,
            int64_t max_seq_len, Strategy strategy = Strategy::Auto);
 
-  /// The strategy a call with `batch` rows and `seq_len` steps runs (Step or Persistent).
+  /// The strategy a call with `batch` rows and `seq_len` steps runs (Step, Persistent or Gemm); the
+  /// persistent plan's one-wave answer is cached for the last batch size asked.
   Strategy strategy_for(int64_t batch, int64_t seq_len) const;
 
   /// Device pointers, shapes as cpu::RnnStack::forward(): x [T, B, I]; h0, c0 [L*D, B, H] or null
@@ -82,7 +83,9 @@ class RnnStack {
   RnnDims m_dims;
   int64_t m_max_batch, m_max_seq_len, m_chunk_steps;
   Strategy m_strategy;
-  PersistentDevice m_device;                              // persistent_device(m_ctx), queried once
+  PersistentDevice m_device;         // persistent_device(m_ctx), queried once
+  mutable int64_t m_wave_batch = 0;  // batch of the cached persistent_one_wave() answer
+  mutable bool m_wave = false;
   std::vector<Layer> m_layers;                            // layer * D + direction
   DeviceBuffer m_gx, m_gh, m_c, m_zeros, m_layer_buf[2];  // m_gh [max_batch, G]: Gemm strategy only
 };
