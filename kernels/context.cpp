@@ -15,12 +15,14 @@ Context::Context(int device, CUstream_st* stream) : m_device(device), m_stream(s
   RNNAD_CUDA_CHECK(cudaSetDevice(device));
   cudaDeviceProp prop{};
   RNNAD_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
-  m_description = std::string(prop.name) + " (cuda:" + std::to_string(device) + ", sm_" +
-                  std::to_string(prop.major) + std::to_string(prop.minor) + ", " +
-                  std::to_string(prop.multiProcessorCount) + " SMs)";
+  m_description = std::string(prop.name) + " (cuda:" + std::to_string(device) + ", sm_" + std::to_string(prop.major) +
+                  std::to_string(prop.minor) + ", " + std::to_string(prop.multiProcessorCount) + " SMs)";
   m_sm_count = prop.multiProcessorCount;
   m_max_shared_bytes = prop.sharedMemPerBlockOptin;
   m_compute_capability = prop.major * 10 + prop.minor;
+  int cooperative = 0;
+  RNNAD_CUDA_CHECK(cudaDeviceGetAttribute(&cooperative, cudaDevAttrCooperativeLaunch, device));
+  m_cooperative_launch = cooperative != 0;
   if (!m_stream) {
     RNNAD_CUDA_CHECK(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking));
     m_owns_stream = true;

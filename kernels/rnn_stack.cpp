@@ -63,9 +63,9 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
     for (int64_t b : {int64_t{1}, max_batch})  // the plans with 1 and with 8 rows per block
       if (!persistent_plan(persistent_cell(dims.cell), static_cast<int>(H), static_cast<int>(b), m_device))
         throw UnsupportedError("the persistent kernel keeps W_hh on chip: hidden size " + std::to_string(H) +
-                               " does not fit " + ctx.description() +
-                               " (shared memory and registers of one block, or of a cluster of up to 8; use the "
-                               "step kernels)");
+                               " at batch " + std::to_string(b) + " does not fit " + ctx.description() +
+                               " (registers and shared memory of one block, of a cluster of up to 8, or of up to "
+                               "one block per SM with 1 batch row per block; use the step or gemm kernels)");
   if (static_cast<int64_t>(params.size()) != L * D)
     throw std::invalid_argument("cuda::RnnStack: expected " + std::to_string(L * D) + " parameter sets, got " +
                                 std::to_string(params.size()));
@@ -95,7 +95,7 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
 PersistentDevice persistent_device(const Context& ctx) {
   ctx.activate();
   return {ctx.sm_count(), ctx.max_shared_bytes(), ctx.compute_capability() >= 90 && persistent_clusters(),
-          ctx.compute_capability() >= 60};
+          ctx.cooperative_launch()};
 }
 
 std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, const PersistentDevice& dev,

@@ -236,6 +236,16 @@ TEST_CASE("sim: persistent plans near their limits (sm_90 budget)", "[sim][persi
     }
     return h;
   };
+  // Every H up to the largest has a plan at batch 1 (no holes where a split leaves a block idle).
+  for (PersistentCell cell : {PersistentCell::Lstm, PersistentCell::Gru, PersistentCell::RnnTanh}) {
+    int last = 0, missing = 0;
+    for (int H = 1; H <= 3000; ++H)
+      if (cuda::persistent_plan(cell, H, 1, h200)) last = H;
+    for (int H = 1; H <= last; ++H) missing += cuda::persistent_plan(cell, H, 1, h200) ? 0 : 1;
+    INFO("cell " << static_cast<int>(cell) << ", largest H " << last);
+    CHECK(last >= 1280);
+    CHECK(missing == 0);
+  }
   CHECK(largest(PersistentCell::Lstm, 1, 1) >= 110);
   CHECK(largest(PersistentCell::Gru, 1, 1) >= 128);
   CHECK(largest(PersistentCell::Lstm, 1, 8) >= 256);  // DB1 in a cluster of 8
@@ -305,6 +315,32 @@ TEST_CASE("sim: persistent kernel on both sides of every plan boundary (sm_90 bu
         CHECK((now->cluster != before->cluster || now->reg_kpt != before->reg_kpt ||
                now->grid_sync != before->grid_sync));
       check_case(c, false, {}, {sim::Schedule::Random}, h200);
+    }
+}
+
+TEST_CASE("sim: every register-resident instantiation runs (each cell and padded k count)", "[sim][persistent]") {
+  // For each cell and each reg_kpt the kernel is instantiated for, the first (H, lane split,
+  // group size) whose plan uses it, at batch 1 and 2 steps: no instantiation is left unrun.
+  for (CellType cell : {CellType::Lstm, CellType::Gru, CellType::RnnTanh})
+    for (int reg_kpt : cuda::kPersistentRegKpt) {
+      std::optional<std::pair<CellCase, cuda::PersistentOverride>> found;
+      for (int H = 1; H <= 256 && !found; ++H)
+        for (int cluster : {1, 2, 4, 8})
+          for (int slices : {32, 16, 8, 4, 2, 1}) {
+            const cuda::PersistentOverride force{.cluster = cluster, .slices = slices};
+            const auto p = cuda::persistent_plan(cuda::persistent_cell(cell), H, 1, kDevice, force);
+            if (found || !p || p->reg_kpt != reg_kpt || p->block_x * p->grid_x > 4096) continue;
+            CellCase c;
+            c.cell = cell;
+            c.hidden = H;
+            c.seq_len = 2;
+            c.seed = static_cast<std::uint32_t>(11000 + 100 * reg_kpt + H);
+            c.weight_scale = 1.0f / std::sqrt(static_cast<float>(H));
+            found = std::pair{c, force};
+          }
+      INFO(cell_type_name(cell) << " reg_kpt " << reg_kpt);
+      REQUIRE(found);
+      CHECK(check_case(found->first, false, found->second, {sim::Schedule::Random}).reg_kpt == reg_kpt);
     }
 }
 

@@ -96,7 +96,7 @@ class ReconstructionGraph final : public Runner {
   ReconstructionConfig m_cfg;
   typename Be::Stack m_enc, m_dec;
   typename Be::Linear m_out;
-  std::optional<typename Be::FeedbackDecoder> m_fused;  // the folded decoder (CUDA, 1-layer LSTM/RNN)
+  std::optional<typename Be::FeedbackDecoder> m_fused;  // the folded decoder (CUDA, 1 layer)
   std::optional<typename Be::Linear> m_bridge_h, m_bridge_c;
   typename Be::Buffer m_enc_out, m_enc_h, m_enc_c, m_cat, m_h[2], m_c[2], m_dec_out, m_zero_input;
 };

@@ -36,6 +36,8 @@ class Context {
   std::size_t max_shared_bytes() const { return m_max_shared_bytes; }
   /// Compute capability as major * 10 + minor (90 on sm_90).
   int compute_capability() const { return m_compute_capability; }
+  /// Whether the device takes cooperative launches (cudaDevAttrCooperativeLaunch).
+  bool cooperative_launch() const { return m_cooperative_launch; }
   /// Makes the device current on the calling thread.
   void activate() const;
   /// Waits for all work queued on the stream; throws CudaError for a fault in any of it.
@@ -54,6 +56,7 @@ class Context {
   int m_sm_count = 0;
   std::size_t m_max_shared_bytes = 0;
   int m_compute_capability = 0;
+  bool m_cooperative_launch = false;
 };
 
 /// An owned device array of floats, zero-filled at allocation (cudaMalloc + cudaMemset). Size 0

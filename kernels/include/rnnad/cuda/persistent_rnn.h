@@ -90,7 +90,8 @@ inline constexpr int kPersistentWideRows = 8;
 
 /// Registers per thread the plan budgets for a kernel variant: the weights (gates x reg_kpt, 0 in
 /// shared-memory mode), the accumulators (gates x rows), the prefetched input projection (gates)
-/// and 40 for addresses, loop state and the activations. Checked against ptxas (docs/kernels.md §9).
+/// and 40 for addresses, loop state and the activations. It sets the variant's __launch_bounds__;
+/// ptxas may use fewer. That no variant spills is checked by the ptxas_report test (§10).
 inline constexpr int persistent_reg_estimate(int gates, int reg_kpt, int rows) {
   return gates * (reg_kpt + rows + 1) + 40;
 }
@@ -149,7 +150,7 @@ inline std::size_t persistent_shared_bytes(const PersistentGeometry& g, int gate
 
 /// Pins parts of the plan (tests and benchmarks; 0 / false: the plan's own choice).
 struct PersistentOverride {
-  int cluster = 0;              ///< blocks per batch slice: 1, 2, 4, 8 (clusters), 16, 32, ... (grid)
+  int cluster = 0;              ///< blocks per batch slice: 1, 2-8 (a cluster), more (grid-wide)
   int slices = 0;               ///< lanes per unit: 1, 2, 4, 8, 16 or 32
   bool shared_weights = false;  ///< weights in shared memory even where registers would do
 };
@@ -157,8 +158,9 @@ struct PersistentOverride {
 /// The plan for a call with `batch` rows, or nothing when W_hh does not fit on chip even split
 /// over every SM. Choice, in order:
 ///   rows: 1 when batch <= SMs (one block per row keeps each step's latency lowest), else 8;
-///   cluster: the smallest of 1, 2, 4, 8 (2+ only with clusters), then 16, 32, ... (a grid-wide
-///     barrier; only while the grid has at most one block per SM) that holds the weights;
+///   cluster: the smallest group that holds the weights, trying the units split over 1, 2, 4, 8,
+///     ... blocks; the group is the ceil(H / units) blocks that own units (2-8: a cluster, only
+///     with clusters; more: a grid-wide barrier, only while the grid has at most one block per SM);
 ///   mode: registers when rows is 1 and a reg_kpt fits the register budget, else shared memory;
 ///   slices: among those that fit (1024 threads at most), the one of least estimated step cost
 ///     gates * (rows * kpt + 4 * shuffles): one FMA per gate, row and k, and the shuffles of the
@@ -173,12 +175,14 @@ inline std::optional<PersistentGeometry> persistent_plan(PersistentCell cell, in
   const int gates = persistent_gates(cell);
   const int rows = batch <= dev.sm_count ? 1 : kPersistentWideRows;
   const int slices_of_batch = (batch + rows - 1) / rows;
-  for (int cluster = 1; cluster <= hidden; cluster *= 2) {
+  for (int split = 1; split <= 2 * hidden; split *= 2) {
+    // Split the units over `split` blocks; the group is the blocks that own at least one unit
+    // (ceil(H / units) <= split: H 465 over 16 blocks of 30 units needs 16, over 32 of 15 needs 31).
+    const int units = (hidden + split - 1) / split;
+    const int cluster = (hidden + units - 1) / units;
     const bool grid_sync = cluster > kPersistentMaxCluster;
     if (grid_sync && cluster * slices_of_batch > dev.sm_count) break;  // one block per SM at most
     if (cluster > 1 && !(grid_sync ? dev.grid_sync : dev.clusters)) continue;
-    const int units = (hidden + cluster - 1) / cluster;
-    if (cluster > 1 && units * (cluster - 1) >= hidden) break;  // a block would own no unit
     if (force.cluster > 0 && cluster != force.cluster) continue;
     for (int mode = 0; mode < 2; ++mode) {  // 0: registers, 1: shared memory
       if (mode == 0 && (rows != 1 || force.shared_weights)) continue;

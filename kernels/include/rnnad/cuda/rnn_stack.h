@@ -30,7 +30,7 @@ inline constexpr int64_t kGemmMinElements = int64_t{1} << 18;
 const char* strategy_name(Strategy s);
 
 /// The device facts persistent_plan() needs: SMs, shared memory per block, clusters (sm_90+ and
-/// kernel code built for it, persistent_clusters()), cooperative launches (sm_60+). Queries the
+/// kernel code built for it, persistent_clusters()), cooperative launches (the device attribute). Queries the
 /// device (about a microsecond): call once per stack. Throws CudaError.
 PersistentDevice persistent_device(const Context& ctx);
 
