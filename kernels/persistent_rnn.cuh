@@ -236,23 +236,23 @@ __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows)
       float sum[kGates];
       RNNAD_UNROLL
       for (int g = 0; g < kGates; ++g) sum[g] = acc[0][g] + cell_bias(a.b_hh, static_cast<std::size_t>(g * H + j));
-      float h = 0.0f, c = 0.0f, h_prev = 0.0f;
-      bool folded_gru = false;
+      float h, c = 0.0f;
       if constexpr (kGates == 4) {
         if (a.cell == PersistentCell::GruFolded) {
           // Columns [r, z, n_h, n_x]: the input part of n is x_part[3] + sum[3], outside the reset.
-          folded_gru = true;
-          h_prev = h_cur[row0 * hpad + j];
           const float x[3] = {x_part[0], x_part[1], x_part[3] + sum[3]};
           const float r[3] = {sum[0], sum[1], sum[2]};
+          const float h_prev = h_cur[row0 * hpad + j];
           h = cell_update<3>(x, r, h_prev, c, false);
+        } else {
+          c = c_s[row0 * U + ju];
+          h = cell_update<4>(x_part, sum, 0.0f, c, false);
+          c_s[row0 * U + ju] = c;
         }
-      }
-      if (!folded_gru) {
-        if constexpr (kGates == 4) c = c_s[row0 * U + ju];
+      } else {
+        float h_prev = 0.0f;
         if constexpr (kGates == 3) h_prev = h_cur[row0 * hpad + j];
         h = cell_update<kGates>(x_part, sum, h_prev, c, a.cell == PersistentCell::RnnRelu);
-        if constexpr (kGates == 4) c_s[row0 * U + ju] = c;
       }
       if (!geo.grid_sync) persistent_share_h(h_next, row0 * hpad + j, h, dsm);
       a.out[(static_cast<std::size_t>(t) * B + static_cast<std::size_t>(b0 + row0)) *
