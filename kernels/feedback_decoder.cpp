@@ -38,12 +38,7 @@ bool FeedbackDecoder::eligible(int64_t batch, int64_t steps) const {
     case Strategy::Auto:
       break;
   }
-  if (steps < 2) return false;
-  if (batch != m_wave_batch) {  // the plan and its occupancy queries, once per batch size in a row
-    m_wave = persistent_one_wave(m_ctx, m_device, folded_cell(m_dims.cell), m_dims.hidden_size, batch).has_value();
-    m_wave_batch = batch;
-  }
-  return m_wave;
+  return steps >= 2 && m_wave.fits(m_ctx, m_device, folded_cell(m_dims.cell), m_dims.hidden_size, batch);
 }
 
 void FeedbackDecoder::run(int64_t steps, int64_t B, const float* h0, float* c, bool reverse) {

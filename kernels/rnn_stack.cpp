@@ -116,14 +116,8 @@ std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, const 
 
 Strategy RnnStack::strategy_for(int64_t batch, int64_t seq_len) const {
   if (m_strategy != Strategy::Auto) return m_strategy;
-  if (seq_len >= 2) {
-    if (batch != m_wave_batch) {  // the plan and its occupancy queries, once per batch size in a row
-      m_wave =
-          persistent_one_wave(m_ctx, m_device, persistent_cell(m_dims.cell), m_dims.hidden_size, batch).has_value();
-      m_wave_batch = batch;
-    }
-    if (m_wave) return Strategy::Persistent;
-  }
+  if (seq_len >= 2 && m_wave.fits(m_ctx, m_device, persistent_cell(m_dims.cell), m_dims.hidden_size, batch))
+    return Strategy::Persistent;
   return batch * m_dims.gate_size() >= kGemmMinElements ? Strategy::Gemm : Strategy::Step;
 }
 

@@ -108,8 +108,7 @@ class FeedbackDecoder {
   Strategy m_strategy;
   PersistentDevice m_device;
   int64_t m_max_batch, m_max_steps;
-  mutable int64_t m_wave_batch = 0;  // batch of the cached persistent_one_wave() answer
-  mutable bool m_wave = false;
+  mutable OneWaveCache m_wave;
   DeviceBuffer m_w_hh_t, m_b_ih, m_b_hh, m_out;
 };
 

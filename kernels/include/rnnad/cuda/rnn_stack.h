@@ -41,6 +41,24 @@ PersistentDevice persistent_device(const Context& ctx);
 std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, const PersistentDevice& dev,
                                                       PersistentCell cell, int64_t hidden, int64_t batch);
 
+/// persistent_one_wave()'s yes/no for the last batch size asked: the plan and, for clusters and
+/// grid-wide groups, the occupancy queries run once per batch size in a row, not on every call.
+/// Not thread-safe (like its owners, cuda::RnnStack and cuda::FeedbackDecoder).
+class OneWaveCache {
+ public:
+  bool fits(const Context& ctx, const PersistentDevice& dev, PersistentCell cell, int64_t hidden, int64_t batch) {
+    if (batch != m_batch) {
+      m_fits = persistent_one_wave(ctx, dev, cell, hidden, batch).has_value();
+      m_batch = batch;
+    }
+    return m_fits;
+  }
+
+ private:
+  int64_t m_batch = 0;  // 0: nothing asked yet
+  bool m_fits = false;
+};
+
 /// A recurrent stack resident on the context's device, with its workspace sized at construction
 /// for batch <= max_batch and seq_len <= max_seq_len; forward() allocates nothing and only queues
 /// work on ctx.stream() (no synchronisation). Not thread-safe.
@@ -57,7 +75,7 @@ class RnnStack {
            int64_t max_seq_len, Strategy strategy = Strategy::Auto);
 
   /// The strategy a call with `batch` rows and `seq_len` steps runs (Step, Persistent or Gemm); the
-  /// persistent plan's one-wave answer is cached for the last batch size asked.
+  /// persistent plan's one-wave answer is cached (OneWaveCache).
   Strategy strategy_for(int64_t batch, int64_t seq_len) const;
 
   /// Device pointers, shapes as cpu::RnnStack::forward(): x [T, B, I]; h0, c0 [L*D, B, H] or null
@@ -83,9 +101,8 @@ class RnnStack {
   RnnDims m_dims;
   int64_t m_max_batch, m_max_seq_len, m_chunk_steps;
   Strategy m_strategy;
-  PersistentDevice m_device;         // persistent_device(m_ctx), queried once
-  mutable int64_t m_wave_batch = 0;  // batch of the cached persistent_one_wave() answer
-  mutable bool m_wave = false;
+  PersistentDevice m_device;  // persistent_device(m_ctx), queried once
+  mutable OneWaveCache m_wave;
   std::vector<Layer> m_layers;                            // layer * D + direction
   DeviceBuffer m_gx, m_gh, m_c, m_zeros, m_layer_buf[2];  // m_gh [max_batch, G]: Gemm strategy only
 };
