@@ -70,7 +70,7 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
     throw std::invalid_argument("cuda::RnnStack: expected " + std::to_string(L * D) + " parameter sets, got " +
                                 std::to_string(params.size()));
   ctx.activate();
-  const bool gemm = strategy == Strategy::Gemm || (strategy == Strategy::Auto && max_batch * G >= kGemmMinElements);
+  const bool gemm = strategy == Strategy::Gemm || (strategy == Strategy::Auto && gemm_step(max_batch, G));
   for (int64_t l = 0; l < L; ++l)
     for (int64_t d = 0; d < D; ++d) {
       const RnnParams& p = params[sz(l * D + d)];
@@ -118,7 +118,7 @@ Strategy RnnStack::strategy_for(int64_t batch, int64_t seq_len) const {
   if (m_strategy != Strategy::Auto) return m_strategy;
   if (seq_len >= 2 && m_wave.fits(m_ctx, m_device, persistent_cell(m_dims.cell), m_dims.hidden_size, batch))
     return Strategy::Persistent;
-  return batch * m_dims.gate_size() >= kGemmMinElements ? Strategy::Gemm : Strategy::Step;
+  return gemm_step(batch, m_dims.gate_size()) ? Strategy::Gemm : Strategy::Step;
 }
 
 void RnnStack::forward(int64_t T, int64_t B, const float* x, const float* h0, const float* c0, float* output,

@@ -26,6 +26,9 @@ enum class Strategy { Auto, Step, Persistent, Gemm };
 /// (about B 820 at LSTM H 80), not yet tuned on a GPU.
 inline constexpr int64_t kGemmMinElements = int64_t{1} << 18;
 
+/// Whether Auto runs a step of `batch` rows and G = gate_size columns as a GEMM.
+inline bool gemm_step(int64_t batch, int64_t gate_size) { return batch * gate_size >= kGemmMinElements; }
+
 /// "auto", "step", "persistent" or "gemm".
 const char* strategy_name(Strategy s);
 
