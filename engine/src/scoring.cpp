@@ -41,20 +41,6 @@ int64_t windows_covering(int64_t r, int64_t T, int64_t s, int64_t windows) {
 
 }  // namespace
 
-void RunningStats::merge(const RunningStats& other) {
-  if (other.count == 0) return;
-  if (count == 0) {
-    *this = other;
-    return;
-  }
-  const double n = static_cast<double>(count), m = static_cast<double>(other.count), d = other.mean - mean;
-  mean += d * m / (n + m);
-  m2 += other.m2 + d * d * n * m / (n + m);
-  count += other.count;
-}
-
-double RunningStats::stddev() const { return count < 2 ? 0.0 : std::sqrt(m2 / static_cast<double>(count)); }
-
 void OutputSpread::merge(const OutputSpread& other) {
   windows += other.windows;
   if (output.size() < other.output.size()) output.resize(other.output.size());

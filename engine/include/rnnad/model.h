@@ -11,6 +11,7 @@
 
 #include "rnnad/cell_type.h"
 #include "rnnad/safetensors.h"
+#include "rnnad/score_math.h"
 
 namespace rnnad {
 
@@ -99,8 +100,8 @@ struct NormalizationConfig {
 
 /// How model errors become one score per row (docs/scoring.md §2-§4).
 struct ScoringConfig {
-  enum class Method { Absolute, Squared, GaussianNll, Mahalanobis, LstmAd };
-  enum class Pooling { Mean, Max, Last };
+  using Method = ScoreMethod;
+  using Pooling = ScorePooling;
   Method method = Method::Absolute;
   Pooling pooling = Pooling::Mean;
   int64_t stride = 1;

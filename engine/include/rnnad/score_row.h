@@ -2,13 +2,15 @@
 // normalisation of one value, the score and contributions of one error vector, LSTM-AD's
 // likelihood score and the pooling of one window's score into a row. Used by StreamPool
 // (rnnad/stream_pool.h) to score one sample at a time with exactly the Scorer's operations, so
-// streaming equals batch. Sources: Malhotra et al. ESANN 2015 (LSTM-AD), arXiv 1607.00148
+// streaming equals batch. The arithmetic itself is rnnad/score_math.h (shared with the CUDA score
+// kernels); these take a model's ScoringConfig. Sources: Malhotra et al. ESANN 2015 (LSTM-AD), arXiv 1607.00148
 // (EncDec-AD), Hundman et al. KDD 2018 (Telemanom). Allocate nothing; float64 throughout.
 #pragma once
 
 #include <cstdint>
 
 #include "rnnad/model.h"
+#include "rnnad/score_math.h"
 
 namespace rnnad {
 
@@ -28,6 +30,11 @@ double score_error_vector(const ScoringConfig& scoring, const double* e, const d
 /// quadratic terms plus (k ln 2π + log_det)/(2d)). terms, work: scratch of k and 2·k doubles.
 double score_lstm_ad(const ScoringConfig& scoring, const double* u, int64_t d, int64_t horizon, double* contrib,
                      double* terms, double* work);
+
+/// The plain-pointer view of `scoring` that score_math.h's functions take (valid while it lives).
+inline ScoreTerms score_terms(const ScoringConfig& scoring) {
+  return {scoring.method, scoring.mean.data(), scoring.precision.data(), scoring.log_det};
+}
 
 /// Pools one window's score and contributions [n] into a row's running value (docs/scoring.md §4):
 /// the first window (`first`) is copied; then mean sums (divide by the window count when the

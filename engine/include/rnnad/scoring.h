@@ -10,6 +10,7 @@
 
 #include "rnnad/engine.h"
 #include "rnnad/model.h"
+#include "rnnad/score_math.h"
 
 namespace rnnad {
 
@@ -21,24 +22,6 @@ struct SeriesScores {
   int64_t features = 0;                      ///< F': scored features (input_size, or the targets)
   std::vector<int64_t> feature_index;        ///< [F']: input column of each contribution column
   std::vector<double> contributions;         ///< [rows, F'] row-major; each row sums to its score
-};
-
-/// Count, mean and population spread of a stream of values (Welford's update, float64).
-struct RunningStats {
-  int64_t count = 0;
-  double mean = 0.0;
-  double m2 = 0.0;  ///< sum of squared deviations from the mean
-  /// Adds one value.
-  void add(double v) {
-    ++count;
-    const double d = v - mean;
-    mean += d / static_cast<double>(count);
-    m2 += d * (v - mean);
-  }
-  /// Adds the values `other` counted (Chan et al.'s pairwise combination).
-  void merge(const RunningStats& other);
-  /// Population standard deviation (0 for fewer than 2 values).
-  double stddev() const;
 };
 
 /// How much a model's outputs move compared with its inputs, for field case F29 (a constant
