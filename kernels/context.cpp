@@ -1,4 +1,4 @@
-// Context, DeviceBuffer and PinnedBuffer (rnnad/cuda/context.h).
+// Context, DeviceArray and PinnedArray (rnnad/cuda/context.h).
 #include "rnnad/cuda/context.h"
 
 #include <cublas_v2.h>
@@ -55,9 +55,10 @@ void Context::synchronize_device() const {
   RNNAD_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
-DeviceBuffer::DeviceBuffer(std::size_t count) : m_count(count) {
+template <class T>
+DeviceArray<T>::DeviceArray(std::size_t count) : m_count(count) {
   if (count == 0) return;
-  const std::size_t bytes = count * sizeof(float);
+  const std::size_t bytes = count * sizeof(T);
   void* p = nullptr;
   const cudaError_t status = cudaMalloc(&p, bytes);
   if (status != cudaSuccess) {
@@ -65,7 +66,7 @@ DeviceBuffer::DeviceBuffer(std::size_t count) : m_count(count) {
     throw CudaError("cudaMalloc of " + std::to_string(bytes) + " bytes failed: " + cudaGetErrorName(status) + ": " +
                     cudaGetErrorString(status));
   }
-  m_data = static_cast<float*>(p);
+  m_data = static_cast<T*>(p);
   const cudaError_t fill = cudaMemset(m_data, 0, bytes);
   if (fill != cudaSuccess) {
     cudaFree(m_data);
@@ -73,14 +74,17 @@ DeviceBuffer::DeviceBuffer(std::size_t count) : m_count(count) {
   }
 }
 
-DeviceBuffer::~DeviceBuffer() {
+template <class T>
+DeviceArray<T>::~DeviceArray() {
   if (m_data) cudaFree(m_data);
 }
 
-DeviceBuffer::DeviceBuffer(DeviceBuffer&& other) noexcept
+template <class T>
+DeviceArray<T>::DeviceArray(DeviceArray&& other) noexcept
     : m_data(std::exchange(other.m_data, nullptr)), m_count(std::exchange(other.m_count, 0)) {}
 
-DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
+template <class T>
+DeviceArray<T>& DeviceArray<T>::operator=(DeviceArray&& other) noexcept {
   if (this != &other) {
     if (m_data) cudaFree(m_data);
     m_data = std::exchange(other.m_data, nullptr);
@@ -89,21 +93,34 @@ DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
   return *this;
 }
 
-PinnedBuffer::PinnedBuffer(std::size_t count) : m_count(count) {
+template <class T>
+PinnedArray<T>::PinnedArray(std::size_t count) : m_count(count) {
   if (count == 0) return;
   void* p = nullptr;
-  RNNAD_CUDA_CHECK(cudaMallocHost(&p, count * sizeof(float)));
-  m_data = static_cast<float*>(p);
+  RNNAD_CUDA_CHECK(cudaMallocHost(&p, count * sizeof(T)));
+  m_data = static_cast<T*>(p);
 }
 
-PinnedBuffer::~PinnedBuffer() {
+template <class T>
+PinnedArray<T>::~PinnedArray() {
   if (m_data) cudaFreeHost(m_data);
 }
 
-DeviceBuffer upload(const float* host, std::size_t count) {
-  DeviceBuffer buf(count);
-  if (count > 0) RNNAD_CUDA_CHECK(cudaMemcpy(buf.data(), host, count * sizeof(float), cudaMemcpyHostToDevice));
+template <class T>
+DeviceArray<T> upload(const T* host, std::size_t count) {
+  DeviceArray<T> buf(count);
+  if (count > 0) RNNAD_CUDA_CHECK(cudaMemcpy(buf.data(), host, count * sizeof(T), cudaMemcpyHostToDevice));
   return buf;
 }
+
+// The element types the backend uses.
+template class DeviceArray<float>;
+template class DeviceArray<double>;
+template class DeviceArray<int>;
+template class PinnedArray<float>;
+template class PinnedArray<double>;
+template class PinnedArray<int>;
+template DeviceArray<float> upload(const float*, std::size_t);
+template DeviceArray<double> upload(const double*, std::size_t);
 
 }  // namespace rnnad::cuda

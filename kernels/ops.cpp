@@ -47,16 +47,29 @@ void zero_rows(const Context& ctx, float* dst, int64_t ld_dst, int64_t rows, int
         cudaMemset2DAsync(dst, bytes(ld_dst), 0, bytes(cols), static_cast<std::size_t>(rows), ctx.stream()));
 }
 
-void to_device(const Context& ctx, float* dst, const float* host, int64_t n) {
-  if (n > 0) RNNAD_CUDA_CHECK(cudaMemcpyAsync(dst, host, bytes(n), cudaMemcpyHostToDevice, ctx.stream()));
+template <class T>
+void to_device(const Context& ctx, T* dst, const T* host, int64_t n) {
+  if (n > 0)
+    RNNAD_CUDA_CHECK(
+        cudaMemcpyAsync(dst, host, static_cast<std::size_t>(n) * sizeof(T), cudaMemcpyHostToDevice, ctx.stream()));
 }
 
-void to_host(const Context& ctx, float* host, const float* src, int64_t n) {
-  if (n > 0) RNNAD_CUDA_CHECK(cudaMemcpyAsync(host, src, bytes(n), cudaMemcpyDeviceToHost, ctx.stream()));
+template <class T>
+void to_host(const Context& ctx, T* host, const T* src, int64_t n) {
+  if (n > 0)
+    RNNAD_CUDA_CHECK(
+        cudaMemcpyAsync(host, src, static_cast<std::size_t>(n) * sizeof(T), cudaMemcpyDeviceToHost, ctx.stream()));
 }
 
-void gemm_xwt(const Context& ctx, int64_t rows, int64_t out_features, int64_t in_features, const float* x,
-              int64_t ldx, const float* w, float* y, int64_t ldy, float beta) {
+template void to_device(const Context&, float*, const float*, int64_t);
+template void to_device(const Context&, double*, const double*, int64_t);
+template void to_device(const Context&, int*, const int*, int64_t);
+template void to_host(const Context&, float*, const float*, int64_t);
+template void to_host(const Context&, double*, const double*, int64_t);
+template void to_host(const Context&, int*, const int*, int64_t);
+
+void gemm_xwt(const Context& ctx, int64_t rows, int64_t out_features, int64_t in_features, const float* x, int64_t ldx,
+              const float* w, float* y, int64_t ldy, float beta) {
   if (rows < 1) return;
   const float alpha = 1.0f;
   // cuBLAS is column-major: row-major Y [rows, out] is the column-major matrix Y^T [out, rows],

@@ -59,46 +59,52 @@ class Context {
   bool m_cooperative_launch = false;
 };
 
-/// An owned device array of floats, zero-filled at allocation (cudaMalloc + cudaMemset). Size 0
-/// holds no memory (data() is null). Throws CudaError when the allocation fails (the message
-/// gives the bytes asked for).
-class DeviceBuffer {
+/// An owned device array of `count` T (float, double or int), zero-filled at allocation (cudaMalloc
+/// + cudaMemset). Size 0 holds no memory (data() is null). Throws CudaError when the allocation
+/// fails (the message gives the bytes asked for).
+template <class T>
+class DeviceArray {
  public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(std::size_t count);
-  ~DeviceBuffer();
-  DeviceBuffer(DeviceBuffer&& other) noexcept;
-  DeviceBuffer& operator=(DeviceBuffer&& other) noexcept;
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  DeviceArray() = default;
+  explicit DeviceArray(std::size_t count);
+  ~DeviceArray();
+  DeviceArray(DeviceArray&& other) noexcept;
+  DeviceArray& operator=(DeviceArray&& other) noexcept;
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
 
-  float* data() { return m_data; }
-  const float* data() const { return m_data; }
+  T* data() { return m_data; }
+  const T* data() const { return m_data; }
   std::size_t size() const { return m_count; }
 
  private:
-  float* m_data = nullptr;
+  T* m_data = nullptr;
   std::size_t m_count = 0;
 };
+using DeviceBuffer = DeviceArray<float>;
 
-/// An owned page-locked host array of floats (cudaMallocHost), for asynchronous copies.
-class PinnedBuffer {
+/// An owned page-locked host array of `count` T (float, double or int; cudaMallocHost), for
+/// asynchronous copies. Throws CudaError when the allocation fails.
+template <class T>
+class PinnedArray {
  public:
-  PinnedBuffer() = default;
-  explicit PinnedBuffer(std::size_t count);
-  ~PinnedBuffer();
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
+  PinnedArray() = default;
+  explicit PinnedArray(std::size_t count);
+  ~PinnedArray();
+  PinnedArray(const PinnedArray&) = delete;
+  PinnedArray& operator=(const PinnedArray&) = delete;
 
-  float* data() { return m_data; }
+  T* data() { return m_data; }
   std::size_t size() const { return m_count; }
 
  private:
-  float* m_data = nullptr;
+  T* m_data = nullptr;
   std::size_t m_count = 0;
 };
+using PinnedBuffer = PinnedArray<float>;
 
-/// A device copy of `count` host floats (synchronous; for weights at construction).
-DeviceBuffer upload(const float* host, std::size_t count);
+/// A device copy of `count` host values (synchronous; for weights at construction).
+template <class T>
+DeviceArray<T> upload(const T* host, std::size_t count);
 
 }  // namespace rnnad::cuda

@@ -1,0 +1,138 @@
+// Scoring a batch of reconstructed windows on the device (docs/scoring.md §7): the windows
+// gathered from the batch's normalised rows, each step's error vector scored, the scores of
+// overlapping windows pooled into their rows, and the spread of outputs and inputs (F29), so only
+// finished rows return to the host. Argument structs, geometry and checks; plain C++17, no CUDA
+// header (rules: docs/kernels.md). Kernel bodies: kernels/score_kernels.cuh.
+//
+// A batch holds windows [first, first + count) of a series of F features; window w (0-based in the
+// batch) covers the batch's rows [w·stride, w·stride + T). Row indices below are relative to the
+// batch's first row first·stride: `rows` [span, F] row-major float64 are the normalised rows the
+// windows cover, span = (count − 1)·stride + T.
+#pragma once
+
+#include <string>
+
+#include "rnnad/error.h"
+#include "rnnad/score_math.h"
+
+struct CUstream_st;
+
+namespace rnnad::cuda {
+
+inline constexpr int kScoreThreads = 128;  ///< threads per block of every score kernel
+
+/// Batch dimensions shared by the score kernels.
+struct ScoreBatchDims {
+  int seq_len = 0;   ///< T
+  int count = 0;     ///< windows in the batch
+  int features = 0;  ///< F
+  int stride = 1;    ///< rows between window starts
+  /// Rows the windows cover: (count − 1)·stride + T.
+  long long span() const { return static_cast<long long>(count - 1) * stride + seq_len; }
+};
+
+/// x[t, w, f] = float(rows[(w·stride + t)·F + f]): the model's time-major input [T, count, F].
+/// Geometry: grid ceil(T·count·F / 128), block 128, one element per thread.
+struct GatherWindowsArgs {
+  ScoreBatchDims dims;
+  const double* rows = nullptr;  ///< [span, F]
+  float* x = nullptr;            ///< [T, count, F]
+};
+
+/// Scores step t of window w: e = rows[w·stride + t] − recon[t, w] (float64), then
+/// scores[w·T + t] = score_error_vector(terms, e) and contrib[(w·T + t)·F + f] its contributions.
+/// A step whose reconstruction is not finite sets *bad = min(*bad, w·T + t) (the caller sets *bad
+/// to INT_MAX first) and scores NaN. Methods absolute, squared and mahalanobis (terms.mean [F] and
+/// terms.precision [F, F] device arrays). Geometry: grid ceil(count·T / 128), block 128, one step
+/// per thread; work: scratch [count·T, 3F].
+struct WindowErrorArgs {
+  ScoreBatchDims dims;
+  ScoreTerms terms;
+  const double* rows = nullptr;  ///< [span, F]
+  const float* recon = nullptr;  ///< [T, count, F]
+  double* scores = nullptr;      ///< [count, T]
+  double* contrib = nullptr;     ///< [count, T, F]
+  double* work = nullptr;        ///< [count, T, 3F]
+  int* bad = nullptr;            ///< one int
+};
+
+/// Pools the batch's step scores into its rows (docs/scoring.md §4, score_math.h pool_value), in
+/// window order, exactly as the host Scorer does. Row r (relative) of the batch lives at slot
+/// (first_row + r) mod capacity of `ring` [capacity, 1 + F]: its pooled score, then its F pooled
+/// contributions (mean: sums; the caller divides). Rows first_row + r >= fresh_row have no pooled
+/// value yet; a fresh row no window covers gets NaN. Pools rows [0, extent), extent =
+/// max(span, count·stride): the rows up to the next batch's first row, gaps between windows
+/// included. Geometry: grid extent, block 128; thread c of a row handles columns c, c + 128, ...
+/// of its 1 + F (0: the score).
+struct PoolRowsArgs {
+  ScoreBatchDims dims;
+  ScorePooling pooling = ScorePooling::Mean;
+  const double* scores = nullptr;   ///< [count, T]
+  const double* contrib = nullptr;  ///< [count, T, F]
+  double* ring = nullptr;           ///< [capacity, 1 + F]
+  long long first_row = 0;          ///< series row of the batch's row 0 (first · stride)
+  long long fresh_row = 0;          ///< series rows >= this have not been pooled before
+  long long capacity = 0;           ///< ring rows, >= extent
+  /// Rows pooled: max(span, count·stride).
+  long long extent() const {
+    const long long next = static_cast<long long>(dims.count) * dims.stride;
+    return dims.span() > next ? dims.span() : next;
+  }
+};
+
+/// Per feature f (block f), the spread of the batch's count·T reconstructed values recon[·, ·, f]
+/// and of the inputs they are compared with (F29): stats[f] and stats[F + f], each (count, mean,
+/// m2) as three doubles, merged in a fixed order (Welford per thread, Chan's combination across
+/// threads). Geometry: grid F, block 128.
+struct SpreadArgs {
+  ScoreBatchDims dims;
+  const double* rows = nullptr;  ///< [span, F]
+  const float* recon = nullptr;  ///< [T, count, F]
+  double* stats = nullptr;       ///< [2F, 3]
+};
+
+/// Throws ShapeError naming the argument when `d` is not a batch (every size >= 1).
+inline void check_score_dims(const char* kernel, const ScoreBatchDims& d) {
+  if (d.seq_len < 1 || d.count < 1 || d.features < 1 || d.stride < 1)
+    throw ShapeError(std::string(kernel) + ": seq_len, count, features and stride must be >= 1 (got " +
+                     std::to_string(d.seq_len) + ", " + std::to_string(d.count) + ", " + std::to_string(d.features) +
+                     ", " + std::to_string(d.stride) + ")");
+  if (static_cast<long long>(d.count) * d.seq_len * d.features * 3 > 0x7fffffffLL)
+    throw ShapeError(std::string(kernel) + ": a batch of " + std::to_string(d.count) + " windows of " +
+                     std::to_string(d.seq_len) + " steps and " + std::to_string(d.features) +
+                     " features is beyond the kernels' int indexing");
+}
+
+/// Throws ShapeError when an argument breaks the contracts above.
+inline void check_window_error_args(const WindowErrorArgs& a) {
+  check_score_dims("window_errors", a.dims);
+  if (!a.rows || !a.recon || !a.scores || !a.contrib || !a.work || !a.bad)
+    throw ShapeError("window_errors: rows, recon, scores, contrib, work and bad must not be null");
+  if (a.terms.method != ScoreMethod::Absolute && a.terms.method != ScoreMethod::Squared &&
+      a.terms.method != ScoreMethod::Mahalanobis)
+    throw ShapeError("window_errors: only the absolute, squared and mahalanobis methods score reconstructions");
+  if (a.terms.method == ScoreMethod::Mahalanobis && (!a.terms.mean || !a.terms.precision))
+    throw ShapeError("window_errors: mahalanobis needs the mean and precision");
+}
+
+inline void check_pool_rows_args(const PoolRowsArgs& a) {
+  check_score_dims("pool_rows", a.dims);
+  if (!a.scores || !a.contrib || !a.ring) throw ShapeError("pool_rows: scores, contrib and ring must not be null");
+  if (a.capacity < a.extent() || a.first_row < 0 || a.fresh_row < a.first_row)
+    throw ShapeError("pool_rows: a ring of " + std::to_string(a.capacity) + " rows for " + std::to_string(a.extent()) +
+                     " rows from row " + std::to_string(a.first_row) + " (fresh from " + std::to_string(a.fresh_row) +
+                     ")");
+}
+
+inline unsigned score_blocks(long long threads) {
+  return static_cast<unsigned>((threads + kScoreThreads - 1) / kScoreThreads);
+}
+
+/// Launchers, queued on `stream` (asynchronous). Each throws ShapeError before launching when its
+/// arguments break the contract, CudaError when the launch fails.
+void gather_windows(const GatherWindowsArgs& args, CUstream_st* stream);
+void window_errors(const WindowErrorArgs& args, CUstream_st* stream);
+void pool_rows(const PoolRowsArgs& args, CUstream_st* stream);
+void output_spread(const SpreadArgs& args, CUstream_st* stream);
+
+}  // namespace rnnad::cuda

@@ -1,0 +1,38 @@
+// Host launchers of the score kernels (bodies: score_kernels.cuh; contracts:
+// rnnad/cuda/score_kernels.h).
+#include "cuda_check.h"
+#include "rnnad/cuda/score_kernels.h"
+#include "score_kernels.cuh"
+
+namespace rnnad::cuda {
+
+void gather_windows(const GatherWindowsArgs& args, CUstream_st* stream) {
+  check_score_dims("gather_windows", args.dims);
+  if (!args.rows || !args.x) throw ShapeError("gather_windows: rows and x must not be null");
+  const long long n = static_cast<long long>(args.dims.seq_len) * args.dims.count * args.dims.features;
+  gather_windows_kernel<<<score_blocks(n), kScoreThreads, 0, stream>>>(args);
+  RNNAD_CUDA_CHECK_LAUNCH(gather_windows_kernel);
+}
+
+void window_errors(const WindowErrorArgs& args, CUstream_st* stream) {
+  check_window_error_args(args);
+  window_errors_kernel<<<score_blocks(static_cast<long long>(args.dims.count) * args.dims.seq_len), kScoreThreads, 0,
+                         stream>>>(args);
+  RNNAD_CUDA_CHECK_LAUNCH(window_errors_kernel);
+}
+
+void pool_rows(const PoolRowsArgs& args, CUstream_st* stream) {
+  check_pool_rows_args(args);
+  pool_rows_kernel<<<static_cast<unsigned>(args.extent()), kScoreThreads, 0, stream>>>(args);
+  RNNAD_CUDA_CHECK_LAUNCH(pool_rows_kernel);
+}
+
+void output_spread(const SpreadArgs& args, CUstream_st* stream) {
+  check_score_dims("output_spread", args.dims);
+  if (!args.rows || !args.recon || !args.stats)
+    throw ShapeError("output_spread: rows, recon and stats must not be null");
+  output_spread_kernel<<<static_cast<unsigned>(args.dims.features), kScoreThreads, 0, stream>>>(args);
+  RNNAD_CUDA_CHECK_LAUNCH(output_spread_kernel);
+}
+
+}  // namespace rnnad::cuda

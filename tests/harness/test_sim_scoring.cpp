@@ -1,0 +1,246 @@
+// The score kernels (kernels/score_kernels.cuh: window gather, step errors, pooling of overlapping
+// windows into a ring of rows, output spread) compiled as host C++ and run through the CPU harness
+// batch after batch, as the CUDA window scorer drives them, against the host Scorer's loop
+// (rnnad/score_row.h, in window order) written out here, for every method and pooling, strides
+// below, at and above seq_len (rows no window covers), rings that wrap, and non-finite outputs.
+#include <catch2/catch.hpp>
+#include <climits>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "rnnad/cuda/score_kernels.h"
+#include "rnnad/score_row.h"
+#include "score_kernels.cuh"
+
+using namespace rnnad;
+
+namespace {
+
+const sim::Schedule kSchedules[] = {sim::Schedule::Forward, sim::Schedule::Reverse, sim::Schedule::Random};
+
+bool close(double a, double b) {
+  if (std::isnan(b)) return std::isnan(a);
+  return std::abs(a - b) <= 1e-12 * (1.0 + std::abs(b));
+}
+
+struct Case {
+  int F, T, stride, max_batch;
+  ScoreMethod method;
+  ScorePooling pooling;
+  int rows;
+};
+
+// The series, its per-window reconstructions and the model's scoring settings.
+struct Series {
+  Case c;
+  int windows;
+  std::vector<double> x;     // [rows, F] normalised
+  std::vector<float> recon;  // [windows, T, F]
+  ScoringConfig scoring;
+  explicit Series(const Case& k) : c(k), windows((k.rows - k.T) / k.stride + 1) {
+    std::mt19937 rng(static_cast<std::uint32_t>(k.F * 7919 + k.T * 131 + k.stride * 17 + k.rows));
+    std::normal_distribution<double> n(0.0, 1.0);
+    x.resize(static_cast<std::size_t>(k.rows * k.F));
+    for (double& v : x) v = n(rng);
+    recon.resize(static_cast<std::size_t>(windows * k.T * k.F));
+    for (float& v : recon) v = static_cast<float>(n(rng));
+    scoring.method = k.method;
+    scoring.pooling = k.pooling;
+    scoring.stride = k.stride;
+    if (k.method == ScoreMethod::Mahalanobis) {
+      // Precision A Aᵀ + I (symmetric positive definite), mean of |e|-like values.
+      std::vector<double> a(static_cast<std::size_t>(k.F * k.F));
+      for (double& v : a) v = 0.3 * n(rng);
+      scoring.precision.assign(a.size(), 0.0);
+      for (int i = 0; i < k.F; ++i)
+        for (int j = 0; j < k.F; ++j) {
+          double s = i == j ? 1.0 : 0.0;
+          for (int q = 0; q < k.F; ++q)
+            s += a[static_cast<std::size_t>(i * k.F + q)] * a[static_cast<std::size_t>(j * k.F + q)];
+          scoring.precision[static_cast<std::size_t>(i * k.F + j)] = s;
+        }
+      for (int i = 0; i < k.F; ++i) scoring.mean.push_back(0.8 + 0.1 * i);
+    }
+  }
+  float rec(int w, int t, int f) const { return recon[static_cast<std::size_t>((w * c.T + t) * c.F + f)]; }
+};
+
+// The host Scorer's pooling loop (engine/src/scoring.cpp), before the mean division.
+void host_scores(const Series& s, std::vector<double>& scores, std::vector<double>& contrib) {
+  const int F = s.c.F;
+  scores.assign(static_cast<std::size_t>(s.c.rows), NAN);
+  contrib.assign(static_cast<std::size_t>(s.c.rows * F), NAN);
+  std::vector<double> e(static_cast<std::size_t>(F)), ct(static_cast<std::size_t>(F)),
+      work(static_cast<std::size_t>(2 * F));
+  for (int w = 0; w < s.windows; ++w)
+    for (int t = 0; t < s.c.T; ++t) {
+      const int r = w * s.c.stride + t;
+      for (int f = 0; f < F; ++f)
+        e[static_cast<std::size_t>(f)] = s.x[static_cast<std::size_t>(r * F + f)] - s.rec(w, t, f);
+      const double score = score_error_vector(s.scoring, e.data(), nullptr, F, ct.data(), work.data());
+      pool_window_score(s.c.pooling, std::isnan(scores[static_cast<std::size_t>(r)]), score, ct.data(), F,
+                        scores[static_cast<std::size_t>(r)], contrib.data() + r * F);
+    }
+}
+
+struct DeviceResult {
+  std::vector<double> scores, contrib;
+  std::vector<RunningStats> out, in;
+  int bad = INT_MAX;
+  long long bad_row = -1;
+};
+
+// The batches through the kernels, as cuda::WindowScorer drives them.
+DeviceResult device_scores(const Series& s, sim::Schedule schedule) {
+  const int F = s.c.F, T = s.c.T, stride = s.c.stride;
+  DeviceResult res;
+  res.scores.assign(static_cast<std::size_t>(s.c.rows), NAN);
+  res.contrib.assign(static_cast<std::size_t>(s.c.rows * F), NAN);
+  res.out.resize(static_cast<std::size_t>(F));
+  res.in.resize(static_cast<std::size_t>(F));
+  const long long capacity = static_cast<long long>(s.c.max_batch) * stride + T;
+  std::vector<double> ring(static_cast<std::size_t>(capacity * (F + 1)), -7.0);  // garbage until pooled
+  sim::LaunchOptions opt;
+  opt.schedule = schedule;
+  long long fresh = 0;
+  for (int first = 0; first < s.windows; first += s.c.max_batch) {
+    const int count = std::min(s.c.max_batch, s.windows - first);
+    cuda::ScoreBatchDims d{T, count, F, stride};
+    const long long row0 = static_cast<long long>(first) * stride;
+    const double* rows = s.x.data() + row0 * F;
+    // Exactly sized device arrays (ASan catches any access past them).
+    std::vector<float> x(static_cast<std::size_t>(T * count * F), NAN), recon(x.size());
+    for (int t = 0; t < T; ++t)
+      for (int w = 0; w < count; ++w)
+        for (int f = 0; f < F; ++f) recon[static_cast<std::size_t>((t * count + w) * F + f)] = s.rec(first + w, t, f);
+    std::vector<double> rows_copy(rows, rows + d.span() * F);
+    cuda::GatherWindowsArgs g{d, rows_copy.data(), x.data()};
+    sim::launch(cuda::gather_windows_kernel, dim3(cuda::score_blocks(static_cast<long long>(x.size()))),
+                dim3(cuda::kScoreThreads), opt, g);
+    for (int t = 0; t < T; ++t)
+      for (int w = 0; w < count; ++w)
+        for (int f = 0; f < F; ++f)
+          REQUIRE(x[static_cast<std::size_t>((t * count + w) * F + f)] ==
+                  static_cast<float>(rows_copy[static_cast<std::size_t>((w * stride + t) * F + f)]));
+
+    std::vector<double> scores(static_cast<std::size_t>(count * T)),
+        contrib(scores.size() * static_cast<std::size_t>(F)), work(scores.size() * static_cast<std::size_t>(3 * F)),
+        stats(static_cast<std::size_t>(6 * F));
+    int bad = INT_MAX;
+    cuda::WindowErrorArgs e;
+    e.dims = d;
+    e.terms = score_terms(s.scoring);
+    e.rows = rows_copy.data();
+    e.recon = recon.data();
+    e.scores = scores.data();
+    e.contrib = contrib.data();
+    e.work = work.data();
+    e.bad = &bad;
+    cuda::check_window_error_args(e);
+    sim::launch(cuda::window_errors_kernel, dim3(cuda::score_blocks(static_cast<long long>(count) * T)),
+                dim3(cuda::kScoreThreads), opt, e);
+    if (bad != INT_MAX && res.bad_row < 0) res.bad_row = row0 + (bad / T) * stride + bad % T;
+
+    cuda::PoolRowsArgs p;
+    p.dims = d;
+    p.pooling = s.c.pooling;
+    p.scores = scores.data();
+    p.contrib = contrib.data();
+    p.ring = ring.data();
+    p.first_row = row0;
+    p.fresh_row = fresh;
+    p.capacity = capacity;
+    cuda::check_pool_rows_args(p);
+    sim::launch(cuda::pool_rows_kernel, dim3(static_cast<unsigned>(p.extent())), dim3(cuda::kScoreThreads), opt, p);
+
+    cuda::SpreadArgs sp{d, rows_copy.data(), recon.data(), stats.data()};
+    sim::launch(cuda::output_spread_kernel, dim3(static_cast<unsigned>(F)), dim3(cuda::kScoreThreads), opt, sp);
+    for (int f = 0; f < F; ++f)
+      for (int k = 0; k < 2; ++k) {
+        const double* st = stats.data() + (k * F + f) * 3;
+        RunningStats part;
+        part.count = static_cast<int64_t>(st[0]);
+        part.mean = st[1];
+        part.m2 = st[2];
+        (k == 0 ? res.out : res.in)[static_cast<std::size_t>(f)].merge(part);
+      }
+
+    // The rows final after this batch: up to the next batch's first row (all pooled rows after the last).
+    const bool last = first + count == s.windows;
+    const long long end =
+        std::min<long long>(s.c.rows, row0 + (last ? p.extent() : static_cast<long long>(count) * stride));
+    for (long long r = row0; r < end; ++r) {
+      const double* slot = ring.data() + (r % capacity) * (F + 1);
+      res.scores[static_cast<std::size_t>(r)] = slot[0];
+      for (int f = 0; f < F; ++f) res.contrib[static_cast<std::size_t>(r * F + f)] = slot[1 + f];
+    }
+    fresh = row0 + p.extent();
+  }
+  return res;
+}
+
+}  // namespace
+
+TEST_CASE("sim: score kernels pool every row as the host Scorer does, batch after batch", "[sim][scoring]") {
+  const ScoreMethod methods[] = {ScoreMethod::Absolute, ScoreMethod::Squared, ScoreMethod::Mahalanobis};
+  const ScorePooling poolings[] = {ScorePooling::Mean, ScorePooling::Max, ScorePooling::Last};
+  std::vector<Case> cases;
+  for (ScoreMethod m : methods)
+    for (ScorePooling p : poolings) {
+      cases.push_back({3, 5, 1, 4, m, p, 29});  // overlapping windows, ring wraps
+      cases.push_back({1, 1, 1, 3, m, p, 7});   // one-step windows
+      cases.push_back({2, 4, 3, 2, m, p, 23});  // stride below seq_len
+      cases.push_back({4, 3, 5, 3, m, p, 31});  // stride above seq_len: rows no window covers
+      cases.push_back({5, 6, 6, 1, m, p, 30});  // stride = seq_len, batch 1
+    }
+  cases.push_back({38, 10, 1, 16, ScoreMethod::Mahalanobis, ScorePooling::Mean, 70});  // SMD-sized rows
+  for (const Case& c : cases) {
+    const Series s(c);
+    std::vector<double> want, want_contrib;
+    host_scores(s, want, want_contrib);
+    for (sim::Schedule sched : kSchedules) {
+      INFO("F " << c.F << " T " << c.T << " stride " << c.stride << " batch " << c.max_batch << " method "
+                << static_cast<int>(c.method) << " pooling " << static_cast<int>(c.pooling) << " schedule "
+                << sim::schedule_name(sched));
+      const DeviceResult got = device_scores(s, sched);
+      CHECK(got.bad_row == -1);
+      for (int r = 0; r < c.rows; ++r) {
+        INFO("row " << r);
+        REQUIRE(close(got.scores[static_cast<std::size_t>(r)], want[static_cast<std::size_t>(r)]));
+        for (int f = 0; f < c.F; ++f)
+          REQUIRE(close(got.contrib[static_cast<std::size_t>(r * c.F + f)],
+                        want_contrib[static_cast<std::size_t>(r * c.F + f)]));
+      }
+      // The spread of every window step's output and input, in the host's order.
+      for (int f = 0; f < c.F; ++f) {
+        RunningStats out, in;
+        for (int w = 0; w < s.windows; ++w)
+          for (int t = 0; t < c.T; ++t) {
+            out.add(s.rec(w, t, f));
+            in.add(s.x[static_cast<std::size_t>((w * c.stride + t) * c.F + f)]);
+          }
+        const RunningStats& go = got.out[static_cast<std::size_t>(f)];
+        const RunningStats& gi = got.in[static_cast<std::size_t>(f)];
+        REQUIRE(go.count == out.count);
+        REQUIRE(gi.count == in.count);
+        REQUIRE(close(go.mean, out.mean));
+        REQUIRE(close(gi.mean, in.mean));
+        REQUIRE(std::abs(go.m2 - out.m2) <= 1e-10 * (1.0 + out.m2));
+        REQUIRE(std::abs(gi.m2 - in.m2) <= 1e-10 * (1.0 + in.m2));
+      }
+    }
+  }
+}
+
+TEST_CASE("sim: window_errors reports the first non-finite reconstruction", "[sim][scoring]") {
+  Case c{3, 5, 2, 4, ScoreMethod::Squared, ScorePooling::Max, 40};
+  Series s(c);
+  // Window 6 step 3 (row 15) and window 9 step 0 (row 18): both in the second batch.
+  s.recon[static_cast<std::size_t>((6 * c.T + 3) * c.F + 1)] = INFINITY;
+  s.recon[static_cast<std::size_t>((9 * c.T + 0) * c.F + 2)] = NAN;
+  for (sim::Schedule sched : kSchedules) {
+    const DeviceResult got = device_scores(s, sched);
+    CHECK(got.bad_row == 15);
+  }
+}
