@@ -141,6 +141,8 @@ Engine::Engine(std::shared_ptr<const Model> model, EngineOptions options) {
 Engine::~Engine() = default;
 
 const Model& Engine::model() const { return *m_impl->model; }
+
+detail::Runner& detail::runner_of(Engine& engine) { return *engine.m_impl->runner; }
 const EngineOptions& Engine::options() const { return m_impl->options; }
 Device Engine::device() const { return m_impl->device; }
 const std::string& Engine::notice() const { return m_impl->notice; }

@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 
+#include "models/runner.h"
 #include "rnnad/error.h"
 #include "rnnad/score_row.h"
 
@@ -27,8 +28,9 @@ using Method = ScoringConfig::Method;
 
 [[noreturn]] void throw_non_finite_input(const NormalizationConfig& norm, int64_t r, int64_t f) {
   throw FormatError("row " + std::to_string(r) + ", column " +
-                    (f < static_cast<int64_t>(norm.features.size()) ? "'" + norm.features[static_cast<std::size_t>(f)] + "'"
-                                                                     : std::to_string(f)) +
+                    (f < static_cast<int64_t>(norm.features.size())
+                         ? "'" + norm.features[static_cast<std::size_t>(f)] + "'"
+                         : std::to_string(f)) +
                     ": value is not finite");
 }
 
@@ -74,19 +76,25 @@ Scorer::Scorer(std::shared_ptr<const Model> model, int64_t batch, EngineOptions 
   const bool prediction = mc.model_kind == ModelKind::Prediction;
   if (mc.model_kind == ModelKind::Rnn)
     throw UnsupportedError(m_model->source() + ": a bare rnn model has no scores (kind rnn)");
-  if (method == Method::GaussianNll &&
-      (!prediction || mc.prediction.output != PredictionConfig::Output::Gaussian))
-    throw UnsupportedError(m_model->source() + ": scoring method gaussian_nll needs a prediction model with a gaussian head");
+  if (method == Method::GaussianNll && (!prediction || mc.prediction.output != PredictionConfig::Output::Gaussian))
+    throw UnsupportedError(m_model->source() +
+                           ": scoring method gaussian_nll needs a prediction model with a gaussian head");
   if (method == Method::LstmAd && !prediction)
     throw UnsupportedError(m_model->source() + ": scoring method lstm_ad needs a prediction model");
   if (method == Method::Mahalanobis && prediction)
-    throw UnsupportedError(m_model->source() + ": scoring method mahalanobis needs a reconstruction or attention model");
+    throw UnsupportedError(m_model->source() +
+                           ": scoring method mahalanobis needs a reconstruction or attention model");
   if (method == Method::LstmAd && mc.prediction.state == PredictionConfig::State::Windowed && mc.scoring.stride != 1)
     throw UnsupportedError(m_model->source() + ": scoring method lstm_ad with a windowed forecaster needs stride 1");
   const bool stateful = prediction && mc.prediction.state == PredictionConfig::State::Stateful;
   engine.max_batch = stateful ? 1 : batch;
   engine.max_seq_len = stateful ? kStatefulChunk : mc.seq_len();
   m_engine = std::make_unique<Engine>(m_model, engine);
+  if (!prediction) {
+    m_window_scorer = detail::runner_of(*m_engine).make_window_scorer(mc.scoring, batch);
+    if (m_window_scorer)
+      m_span_rows.resize(static_cast<std::size_t>(((batch - 1) * mc.scoring.stride + mc.seq_len()) * mc.input_size()));
+  }
   if (prediction) {
     m_feature_index = mc.prediction.targets;
   } else {
@@ -142,8 +150,8 @@ void Scorer::score_impl(const Raw* raw, int64_t rows, double* scores, double* co
   if (mc.model_kind == ModelKind::Prediction && mc.prediction.state == PredictionConfig::State::Windowed &&
       rows < mc.prediction.seq_len + 1)
     throw ShapeError("series has " + std::to_string(rows) + " rows, the model needs " +
-                     std::to_string(mc.prediction.seq_len + 1) + " (a window of " + std::to_string(mc.prediction.seq_len) +
-                     " and one row to predict)");
+                     std::to_string(mc.prediction.seq_len + 1) + " (a window of " +
+                     std::to_string(mc.prediction.seq_len) + " and one row to predict)");
   // The model's input: float32 of the float64 normalised rows (docs/scoring.md §6). The float64
   // values themselves are recomputed where errors need them, so only this float copy is held.
   std::vector<float> xf(static_cast<std::size_t>(rows * F));
@@ -156,8 +164,10 @@ void Scorer::score_impl(const Raw* raw, int64_t rows, double* scores, double* co
   }
   std::fill_n(scores, rows, kNaN);
   std::fill_n(contributions, rows * features(), kNaN);
-  if (mc.model_kind == ModelKind::Prediction) score_prediction(raw, xf.data(), rows, scores, contributions);
-  else score_windows_reconstruction(raw, xf.data(), rows, scores, contributions);
+  if (mc.model_kind == ModelKind::Prediction)
+    score_prediction(raw, xf.data(), rows, scores, contributions);
+  else
+    score_windows_reconstruction(raw, xf.data(), rows, scores, contributions);
 }
 
 template <class Raw>
@@ -168,8 +178,22 @@ void Scorer::score_windows_reconstruction(const Raw* raw, const float* xf, int64
   const NormalizationConfig& norm = mc.normalization;
   const int64_t F = mc.input_size(), T = mc.seq_len(), stride = s.stride;
   const int64_t windows = m_engine->window_count(rows, stride);
-  std::vector<double> e(static_cast<std::size_t>(F)), contrib(static_cast<std::size_t>(F)), work(static_cast<std::size_t>(2 * F));
-  for (int64_t first = 0; first < windows; first += m_batch) {
+  std::vector<double> e(static_cast<std::size_t>(F)), contrib(static_cast<std::size_t>(F)),
+      work(static_cast<std::size_t>(2 * F));
+  for (int64_t first = 0; first < windows && device_scoring(); first += m_batch) {
+    // On the GPU (docs/scoring.md §7): the batch's rows go up in float64; finished rows come back.
+    const int64_t count = std::min(m_batch, windows - first), row0 = first * stride, span = (count - 1) * stride + T;
+    for (int64_t r = row0; r < row0 + span; ++r)
+      for (int64_t f = 0; f < F; ++f)
+        m_span_rows[static_cast<std::size_t>((r - row0) * F + f)] =
+            normalize_value(norm, static_cast<double>(raw[r * F + f]), f);
+    const int64_t bad = m_window_scorer->run(m_span_rows.data(), first, count, rows, first + count == windows, scores,
+                                             contributions, m_spread.output.data(), m_spread.input.data());
+    if (bad >= 0) throw_non_finite(m_model->source(), bad);
+    m_spread.windows += count;
+    report(std::min(rows, (first + count) * stride + T - 1));
+  }
+  for (int64_t first = 0; first < windows && !device_scoring(); first += m_batch) {
     const int64_t count = std::min(m_batch, windows - first);
     const WindowOutputs o = m_engine->run_windows(xf, rows, stride, first, count);
     for (int64_t w = 0; w < count; ++w) {
@@ -226,7 +250,8 @@ void Scorer::score_prediction(const Raw* raw, const float* xf, int64_t rows, dou
     return normalize_value(norm, static_cast<double>(raw[r * F + f]), f);
   };
   std::vector<double> e(static_cast<std::size_t>(d * L)), logvar(static_cast<std::size_t>(d)),
-      contrib(static_cast<std::size_t>(d)), terms(static_cast<std::size_t>(d * L)), work(static_cast<std::size_t>(2 * d * L));
+      contrib(static_cast<std::size_t>(d)), terms(static_cast<std::size_t>(d * L)),
+      work(static_cast<std::size_t>(2 * d * L));
 
   // Scores row r once every prediction it needs exists (docs/scoring.md §2, §3).
   auto score_row = [&](int64_t r) {

@@ -22,6 +22,7 @@
 #include "model_builder.h"
 #include "rnnad/engine.h"
 #include "rnnad/error.h"
+#include "rnnad/scoring.h"
 #include "rnnad/validate.h"
 
 using namespace rnnad;
@@ -242,6 +243,107 @@ TEST_CASE("gpu engine: windowed scoring of the bundled models equals the CPU", "
       CHECK(test::compare(got, ref, "windows " + std::to_string(first)) == "");
     }
   }
+}
+
+namespace {
+
+// Device scoring (docs/scoring.md §7) against the host scoring of the same GPU reconstructions:
+// the reconstructions are identical (same engine, same batches), so scores, contributions and the
+// output spread agree within float64 rounding; a second device run repeats bit for bit.
+void check_device_scoring(const std::shared_ptr<const Model>& model, int64_t rows, int64_t batch, std::mt19937& rng) {
+  const int64_t I = model->config().input_size();
+  const std::vector<float> series = uniform(rng, static_cast<std::size_t>(rows * I), 1.5f);
+  Scorer device(model, batch, Device::Cuda), host(model, batch, Device::Cuda);
+  host.set_device_scoring(false);
+  REQUIRE(device.device_scoring());
+  REQUIRE(!host.device_scoring());
+  const SeriesScores a = device.score(series.data(), rows), b = host.score(series.data(), rows);
+  const SeriesScores again = device.score(series.data(), rows);
+  auto same = [](double x, double y) {
+    return std::isnan(y) ? std::isnan(x) : std::abs(x - y) <= 1e-9 * (1.0 + std::abs(y));
+  };
+  int64_t scored = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    INFO("row " << r);
+    REQUIRE(same(a.scores[static_cast<std::size_t>(r)], b.scores[static_cast<std::size_t>(r)]));
+    scored += std::isnan(b.scores[static_cast<std::size_t>(r)]) ? 0 : 1;
+    for (int64_t f = 0; f < I; ++f)
+      REQUIRE(same(a.contributions[static_cast<std::size_t>(r * I + f)],
+                   b.contributions[static_cast<std::size_t>(r * I + f)]));
+  }
+  CHECK(scored > 0);
+  CHECK(std::memcmp(a.scores.data(), again.scores.data(), a.scores.size() * sizeof(double)) == 0);
+  CHECK(std::memcmp(a.contributions.data(), again.contributions.data(), a.contributions.size() * sizeof(double)) == 0);
+  const OutputSpread& sa = device.output_spread();
+  const OutputSpread& sb = host.output_spread();
+  CHECK(sa.windows == 2 * sb.windows);
+  for (std::size_t f = 0; f < sa.output.size(); ++f) {
+    CHECK(sa.output[f].count == 2 * sb.output[f].count);
+    CHECK(same(sa.output[f].mean, sb.output[f].mean));
+    CHECK(same(sa.input[f].stddev(), sb.input[f].stddev()));
+  }
+}
+
+std::shared_ptr<const Model> window_model(const std::string& kind, const std::string& cell, const std::string& scoring,
+                                          std::uint32_t seed) {
+  const std::string extra = kind == "attention" ? R"(, "attention_size": 8)" : R"(, "decode": "reverse")";
+  const std::string config = R"({"format_version": 1, "kind": ")" + kind + R"(", "model": {"cell": ")" + cell +
+                             R"(", "input_size": 5, "hidden_size": 16, "num_layers": 1, "seq_len": 12)" + extra +
+                             R"(}, "scoring": )" + scoring + "}";
+  return Model::parse(test::build_model(config, test::random_model_weights(config, seed, 0.4f)), kind + "-" + cell);
+}
+
+}  // namespace
+
+TEST_CASE("gpu engine: reconstruction scores computed on the device equal host scoring", "[gpu][scoring]") {
+  std::mt19937 rng(run_seed());
+  const std::filesystem::path models = env_dir("RNNAD_MODELS_DIR");
+  REQUIRE(!models.empty());
+  SECTION("SMD model: mahalanobis, mean pooling, stride 1, 64 windows a batch") {
+    auto smd = Model::load(models / "smd_machine-1-7.safetensors");
+    check_device_scoring(smd, smd->config().seq_len() + 300, 64, rng);
+  }
+  SECTION("every method and pooling, strides below and above seq_len") {
+    check_device_scoring(
+        window_model("reconstruction", "LSTM", R"({"method": "absolute", "pooling": "max", "stride": 5})", 1), 200, 4,
+        rng);
+    check_device_scoring(
+        window_model("reconstruction", "GRU", R"({"method": "squared", "pooling": "last", "stride": 15})", 2), 200, 3,
+        rng);
+    check_device_scoring(
+        window_model("reconstruction", "GRU", R"({"method": "absolute", "pooling": "mean", "stride": 1})", 3), 97, 7,
+        rng);
+    check_device_scoring(
+        window_model("attention", "LSTM", R"({"method": "squared", "pooling": "mean", "stride": 2})", 4), 150, 16, rng);
+  }
+}
+
+TEST_CASE("gpu engine: a non-finite reconstruction scored on the device names its row", "[gpu][scoring]") {
+  const std::string config =
+      R"({"format_version": 1, "kind": "reconstruction", "model": {"cell": "LSTM", "input_size": 1,
+                                 "hidden_size": 4, "num_layers": 1, "decode": "forward", "seq_len": 3},
+                                 "scoring": {"method": "absolute"}})";
+  test::WeightMap w;
+  w["output.weight"] = std::vector<float>(4, 3e38f);
+  w["encoder.weight_ih_l0"] = std::vector<float>(16, 1.0f);
+  w["decoder.bias_ih_l0"] = std::vector<float>(16, 1.0f);
+  auto model = Model::parse(test::build_model(config, w), "overflow-model");
+  const double raw[] = {1, 2, 3, 4};
+  Scorer device(model, 2, Device::Cuda), host(model, 2, Device::Cuda);
+  host.set_device_scoring(false);
+  std::string dev_msg, host_msg;
+  try {
+    device.score(raw, 4);
+  } catch (const Error& e) {
+    dev_msg = e.what();
+  }
+  try {
+    host.score(raw, 4);
+  } catch (const Error& e) {
+    host_msg = e.what();
+  }
+  CHECK(dev_msg.find("overflow-model: the model's output for row") != std::string::npos);
+  CHECK(dev_msg == host_msg);
 }
 
 TEST_CASE("gpu engine: a caller-supplied stream is used and left alive; results repeat bit for bit", "[gpu]") {

@@ -13,6 +13,12 @@ struct CUstream_st;  // cudaStream_t is CUstream_st*; no CUDA header needed here
 
 namespace rnnad {
 
+class Engine;
+namespace detail {
+class Runner;
+Runner& runner_of(Engine& engine);  ///< internal: the per-kind model graph behind an engine
+}  // namespace detail
+
 /// Engine settings. Work buffers are sized from max_batch and max_seq_len at construction;
 /// larger calls are rejected with ShapeError, smaller ones reuse the buffers.
 /// Which CUDA kernels run the recurrences (docs/kernels.md, "Strategy table"): Auto picks per
@@ -84,9 +90,10 @@ class Engine {
  public:
   /// Device::Cuda runs the model on GPU device_index or throws: UnsupportedError in a build
   /// without CUDA, on a machine without a CUDA device, for an ordinal past the last device, or for
-  /// a model the CUDA backend does not run (LSTM proj_size > 0; the message names it); CudaError when the device fails (out of memory, driver error). It never falls back
-  /// silently. Device::Auto uses the GPU when one is present and the model runs there, else the CPU,
-  /// and notice() says which and why. ShapeError when max_batch or max_seq_len < 1; Error when threads < 0.
+  /// a model the CUDA backend does not run (LSTM proj_size > 0; the message names it); CudaError when the device fails
+  /// (out of memory, driver error). It never falls back silently. Device::Auto uses the GPU when one is present and the
+  /// model runs there, else the CPU, and notice() says which and why. ShapeError when max_batch or max_seq_len < 1;
+  /// Error when threads < 0.
   Engine(std::shared_ptr<const Model> model, EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;
@@ -143,8 +150,8 @@ class Engine {
   const EngineOptions& options() const;
   /// The device actually used (never Auto).
   Device device() const;
-  /// Human-readable backend, e.g. "cpu (tiled LSTM/GRU kernel, Eigen 3.4.0, 2 threads)" or "cuda (NVIDIA H200 (cuda:0, sm_90, 132
-  /// SMs); recurrence: auto: ...; cuBLAS projections)".
+  /// Human-readable backend, e.g. "cpu (tiled LSTM/GRU kernel, Eigen 3.4.0, 2 threads)" or "cuda (NVIDIA H200 (cuda:0,
+  /// sm_90, 132 SMs); recurrence: auto: ...; cuBLAS projections)".
   std::string backend_name() const;
   /// CPU threads the last call ran on: 1 on the GPU or when the call was too small to split
   /// (docs/architecture.md, "Threads"); up to options().threads otherwise.
@@ -154,6 +161,7 @@ class Engine {
   const std::string& notice() const;
 
  private:
+  friend detail::Runner& detail::runner_of(Engine& engine);
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };

@@ -14,14 +14,18 @@
 
 namespace rnnad {
 
+namespace detail {
+class WindowScorer;
+}
+
 /// One score per input row and its per-feature contributions. NaN marks "no score" (no window or
 /// prediction covers the row): such rows keep their place, they are never dropped or shifted.
 struct SeriesScores {
   int64_t rows = 0;
-  std::vector<double> scores;                ///< [rows]
-  int64_t features = 0;                      ///< F': scored features (input_size, or the targets)
-  std::vector<int64_t> feature_index;        ///< [F']: input column of each contribution column
-  std::vector<double> contributions;         ///< [rows, F'] row-major; each row sums to its score
+  std::vector<double> scores;          ///< [rows]
+  int64_t features = 0;                ///< F': scored features (input_size, or the targets)
+  std::vector<int64_t> feature_index;  ///< [F']: input column of each contribution column
+  std::vector<double> contributions;   ///< [rows, F'] row-major; each row sums to its score
 };
 
 /// How much a model's outputs move compared with its inputs, for field case F29 (a constant
@@ -81,6 +85,15 @@ class Scorer {
   const std::vector<int64_t>& feature_index() const { return m_feature_index; }
   /// The spread of the model's outputs over every call since construction (F29 diagnostics).
   const OutputSpread& output_spread() const { return m_spread; }
+  /// On a CUDA engine, reconstruction and attention models are scored on the GPU by default
+  /// (docs/scoring.md §7): only the finished rows' scores and contributions come back, not the
+  /// reconstructions. false scores on the host from the downloaded reconstructions instead (for
+  /// diagnosis and tests; both agree within float64 rounding). No effect on the CPU or for
+  /// prediction models.
+  void set_device_scoring(bool on) { m_device_scoring = on; }
+  /// Whether score() scores on the GPU (a CUDA engine, a reconstruction or attention model, and
+  /// set_device_scoring not turned off).
+  bool device_scoring() const { return m_window_scorer && m_device_scoring; }
   /// Sets (or clears, with an empty function) the progress callback of later calls.
   void set_progress(Progress progress) { m_progress = std::move(progress); }
 
@@ -92,7 +105,8 @@ class Scorer {
   template <class Raw>
   void score_impl(const Raw* raw, int64_t rows, double* scores, double* contributions);
   template <class Raw>
-  void score_windows_reconstruction(const Raw* raw, const float* xf, int64_t rows, double* scores, double* contributions);
+  void score_windows_reconstruction(const Raw* raw, const float* xf, int64_t rows, double* scores,
+                                    double* contributions);
   template <class Raw>
   void score_prediction(const Raw* raw, const float* xf, int64_t rows, double* scores, double* contributions);
   void report(int64_t rows_done) const {
@@ -101,6 +115,9 @@ class Scorer {
 
   std::shared_ptr<const Model> m_model;
   std::unique_ptr<Engine> m_engine;
+  std::unique_ptr<detail::WindowScorer> m_window_scorer;  // after m_engine: destroyed first
+  bool m_device_scoring = true;
+  std::vector<double> m_span_rows;  // device scoring: one batch's normalised rows [span, F]
   int64_t m_batch;
   std::vector<int64_t> m_feature_index;
   OutputSpread m_spread;

@@ -60,4 +60,10 @@ struct CudaBackend {
   }
 };
 
+/// The CUDA WindowScorer (cuda_window_scorer.cpp) of the reconstruction or attention graph
+/// `graph` (device pointers; it must outlive the scorer) on `ctx`, for batches of up to
+/// max_batch windows of cfg's seq_len. Throws CudaError when the device memory cannot be allocated.
+std::unique_ptr<WindowScorer> make_cuda_window_scorer(const cuda::Context& ctx, Runner& graph, const ModelConfig& cfg,
+                                                      const ScoringConfig& scoring, int64_t max_batch);
+
 }  // namespace rnnad::detail

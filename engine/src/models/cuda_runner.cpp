@@ -110,6 +110,12 @@ class CudaRunner final : public Runner {
 
   const std::string& description() const { return m_ctx.description(); }
 
+  std::unique_ptr<WindowScorer> make_window_scorer(const ScoringConfig& scoring, int64_t max_batch) override {
+    if (m_cfg.model_kind != ModelKind::Reconstruction && m_cfg.model_kind != ModelKind::Attention) return nullptr;
+    m_ctx.activate();
+    return make_cuda_window_scorer(m_ctx, *m_graph, m_cfg, scoring, max_batch);
+  }
+
   void forward(int64_t T, int64_t B, const float* x, const float* h0, const float* c0, float* output, float* h_n,
                float* c_n) override {
     const RnnConfig& r = m_cfg.rnn;

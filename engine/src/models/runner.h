@@ -9,14 +9,37 @@
 #include <string>
 #include <vector>
 
+#include "rnnad/cpu/team.h"
 #include "rnnad/engine.h"
 #include "rnnad/model.h"
-#include "rnnad/cpu/team.h"
 #include "rnnad/rnn_dims.h"
 
 struct CUstream_st;
 
+namespace rnnad {
+struct RunningStats;
+}
+
 namespace rnnad::detail {
+
+/// Scores batches of a series' windows on the runner's device (reconstruction and attention kinds;
+/// docs/scoring.md §7): the windows are gathered from the batch's rows, reconstructed, scored and
+/// pooled into rows there, and only the rows that are final come back. Made by
+/// Runner::make_window_scorer; one series at a time, its batches in order from window 0.
+class WindowScorer {
+ public:
+  virtual ~WindowScorer() = default;
+  /// Windows [first, first + count) (count <= the max_batch it was made for) of a series of
+  /// `series_rows` rows: `rows` [span, I] are the float64 normalised rows first·stride ...
+  /// first·stride + span − 1, span = (count − 1)·stride + seq_len. first == 0 starts a new series.
+  /// Writes the rows that are final after this batch (up to the next batch's first row, or all
+  /// remaining rows when `last`) into scores [series_rows] and contributions [series_rows, I]
+  /// (host, indexed by series row; mean pooling: sums, the caller divides), and merges this
+  /// batch's output and input spread into output [I] and input [I]. Returns the first series row
+  /// (in window order) whose reconstruction is not finite, or -1. Throws CudaError.
+  virtual int64_t run(const double* rows, int64_t first, int64_t count, int64_t series_rows, bool last, double* scores,
+                      double* contributions, RunningStats* output, RunningStats* input) = 0;
+};
 
 /// The model graph of one kind. Each kind overrides what it supports; Engine checks the kind
 /// first, so the base versions are never reached. Pointers are in the runner's memory space
@@ -35,7 +58,16 @@ class Runner {
   virtual void predict_stateful(int64_t N, int64_t B, const float* x, float* pred, float* h, float* c);
   /// Threads the last call ran on (1 unless the runner splits batches).
   virtual int last_call_threads() const { return 1; }
+  /// A WindowScorer for batches of up to max_batch windows scored with `scoring` (its stride),
+  /// where the runner's device scores (the CUDA runner, reconstruction and attention kinds);
+  /// else null: the host scores the downloaded outputs.
+  virtual std::unique_ptr<WindowScorer> make_window_scorer(const ScoringConfig& /*scoring*/, int64_t /*max_batch*/) {
+    return nullptr;
+  }
 };
+
+/// The runner behind `engine` (defined in engine.cpp).
+Runner& runner_of(Engine& engine);
 
 /// The CPU runner for `model`'s kind, sized for batch <= max_batch and seq_len <= max_seq_len,
 /// recurrences by `kernels` (EngineOptions::cpu_kernels); `team` (may be null; must outlive the
