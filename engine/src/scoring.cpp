@@ -181,7 +181,7 @@ void Scorer::score_windows_reconstruction(const Raw* raw, const float* xf, int64
   std::vector<double> e(static_cast<std::size_t>(F)), contrib(static_cast<std::size_t>(F)),
       work(static_cast<std::size_t>(2 * F));
   for (int64_t first = 0; first < windows && device_scoring(); first += m_batch) {
-    // On the GPU (docs/scoring.md §7): the batch's rows go up in float64; finished rows come back.
+    // On the GPU (docs/scoring.md §8): the batch's rows go up in float64; finished rows come back.
     const int64_t count = std::min(m_batch, windows - first), row0 = first * stride, span = (count - 1) * stride + T;
     for (int64_t r = row0; r < row0 + span; ++r)
       for (int64_t f = 0; f < F; ++f)

@@ -86,9 +86,9 @@ class Scorer {
   /// The spread of the model's outputs over every call since construction (F29 diagnostics).
   const OutputSpread& output_spread() const { return m_spread; }
   /// On a CUDA engine, reconstruction and attention models are scored on the GPU by default
-  /// (docs/scoring.md §7): only the finished rows' scores and contributions come back, not the
+  /// (docs/scoring.md §8): only the finished rows' scores and contributions come back, not the
   /// reconstructions. false scores on the host from the downloaded reconstructions instead (for
-  /// diagnosis and tests; both agree within float64 rounding). No effect on the CPU or for
+  /// diagnosis and tests; the scores and contributions are the same bits). No effect on the CPU or for
   /// prediction models.
   void set_device_scoring(bool on) { m_device_scoring = on; }
   /// Whether score() scores on the GPU (a CUDA engine, a reconstruction or attention model, and

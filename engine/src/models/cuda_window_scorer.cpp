@@ -1,4 +1,4 @@
-// The CUDA WindowScorer (runner.h; docs/scoring.md §7): a batch's normalised rows go up once,
+// The CUDA WindowScorer (runner.h; docs/scoring.md §8): a batch's normalised rows go up once,
 // the windows are gathered, reconstructed, scored and pooled on the device by the score kernels
 // (rnnad/cuda/score_kernels.h), and only the finished rows, the output spread and the first
 // non-finite step come back, after one wait. Every buffer is allocated at construction.

@@ -23,7 +23,7 @@ struct RunningStats;
 namespace rnnad::detail {
 
 /// Scores batches of a series' windows on the runner's device (reconstruction and attention kinds;
-/// docs/scoring.md §7): the windows are gathered from the batch's rows, reconstructed, scored and
+/// docs/scoring.md §8): the windows are gathered from the batch's rows, reconstructed, scored and
 /// pooled into rows there, and only the rows that are final come back. Made by
 /// Runner::make_window_scorer; one series at a time, its batches in order from window 0.
 class WindowScorer {

@@ -1,4 +1,4 @@
-// Scoring a batch of reconstructed windows on the device (docs/scoring.md §7): the windows
+// Scoring a batch of reconstructed windows on the device (docs/scoring.md §8): the windows
 // gathered from the batch's normalised rows, each step's error vector scored, the scores of
 // overlapping windows pooled into their rows, and the spread of outputs and inputs (F29), so only
 // finished rows return to the host. Argument structs, geometry and checks; plain C++17, no CUDA
