@@ -10,6 +10,8 @@ void gather_windows(const GatherWindowsArgs& args, CUstream_st* stream) {
   check_score_dims("gather_windows", args.dims);
   if (!args.rows || !args.x) throw ShapeError("gather_windows: rows and x must not be null");
   const long long n = static_cast<long long>(args.dims.seq_len) * args.dims.count * args.dims.features;
+  if (n / kScoreThreads >= 0x7fffffffLL)
+    throw ShapeError("gather_windows: " + std::to_string(n) + " elements exceed one launch's grid");
   gather_windows_kernel<<<score_blocks(n), kScoreThreads, 0, stream>>>(args);
   RNNAD_CUDA_CHECK_LAUNCH(gather_windows_kernel);
 }

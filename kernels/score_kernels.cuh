@@ -27,11 +27,12 @@ __global__ void __launch_bounds__(kScoreThreads) window_errors_kernel(WindowErro
   const int i = static_cast<int>(blockIdx.x) * kScoreThreads + static_cast<int>(threadIdx.x);
   if (i >= d.count * d.seq_len) return;
   const int w = i / d.seq_len, t = i % d.seq_len, F = d.features;
-  const double* x = a.rows + static_cast<std::size_t>(w * d.stride + t) * static_cast<std::size_t>(F);
+  const double* x =
+      a.rows + static_cast<std::size_t>(static_cast<long long>(w) * d.stride + t) * static_cast<std::size_t>(F);
   const float* rec =
       a.recon + (static_cast<std::size_t>(t) * static_cast<std::size_t>(d.count) + static_cast<std::size_t>(w)) *
                     static_cast<std::size_t>(F);
-  double* e = a.work + static_cast<std::size_t>(i) * static_cast<std::size_t>(3 * F);
+  double* e = a.work + static_cast<std::size_t>(i) * static_cast<std::size_t>(window_error_work(a.terms.method, F));
   double* contrib = a.contrib + static_cast<std::size_t>(i) * static_cast<std::size_t>(F);
   bool finite = true;
   for (int f = 0; f < F; ++f) {
@@ -58,23 +59,22 @@ __global__ void __launch_bounds__(kScoreThreads) pool_rows_kernel(PoolRowsArgs a
   // Windows covering r, in the order the host pools them.
   const long long lo = r < T ? 0 : (r - T + 1 + d.stride - 1) / d.stride;
   const long long hi = r / d.stride < d.count - 1 ? r / d.stride : d.count - 1;
-  const double score0 = fresh ? 0.0 : slot[0];
+  const double score0 = fresh ? NAN : slot[0];
   // Every thread has read the row's pooled score before thread 0 overwrites it below (global memory).
   __syncthreads();
   for (int c = static_cast<int>(threadIdx.x); c <= F; c += kScoreThreads) {
-    double s = score0, v = fresh ? 0.0 : slot[c];
-    bool first = fresh;
+    double s = score0, v = fresh ? NAN : slot[c];
     for (long long w = lo; w <= hi; ++w) {
       const long long step = w * T + (r - w * d.stride);
       const double sc = a.scores[step];
       const double x = c == 0 ? sc
                               : a.contrib[static_cast<std::size_t>(step) * static_cast<std::size_t>(F) +
                                           static_cast<std::size_t>(c - 1)];
+      const bool first = isnan(s);  // no window yet (the host's test)
       v = pool_value(a.pooling, first, sc, s, x, v);
       s = pool_value(a.pooling, first, sc, s, sc, s);
-      first = false;
     }
-    slot[c] = first ? NAN : v;
+    slot[c] = v;
   }
 }
 

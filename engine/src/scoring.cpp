@@ -91,7 +91,13 @@ Scorer::Scorer(std::shared_ptr<const Model> model, int64_t batch, EngineOptions 
   engine.max_seq_len = stateful ? kStatefulChunk : mc.seq_len();
   m_engine = std::make_unique<Engine>(m_model, engine);
   if (!prediction) {
-    m_window_scorer = detail::runner_of(*m_engine).make_window_scorer(mc.scoring, batch);
+    try {
+      m_window_scorer = detail::runner_of(*m_engine).make_window_scorer(mc.scoring, batch);
+    } catch (const CudaError&) {
+      // Its buffers do not fit on the device next to the engine's: score on the host, which
+      // gives the same scores (device_scoring() says which).
+      m_window_scorer.reset();
+    }
     if (m_window_scorer)
       m_span_rows.resize(static_cast<std::size_t>(((batch - 1) * mc.scoring.stride + mc.seq_len()) * mc.input_size()));
   }

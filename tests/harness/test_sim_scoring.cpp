@@ -212,7 +212,7 @@ TEST_CASE("sim: score kernels pool every row as the host Scorer does, batch afte
         REQUIRE(same(got.scores[static_cast<std::size_t>(r)], want[static_cast<std::size_t>(r)]));
         for (int f = 0; f < c.F; ++f)
           REQUIRE(same(got.contrib[static_cast<std::size_t>(r * c.F + f)],
-                        want_contrib[static_cast<std::size_t>(r * c.F + f)]));
+                       want_contrib[static_cast<std::size_t>(r * c.F + f)]));
       }
       // The spread of every window step's output and input, in the host's order.
       for (int f = 0; f < c.F; ++f) {
@@ -230,6 +230,30 @@ TEST_CASE("sim: score kernels pool every row as the host Scorer does, batch afte
         REQUIRE(close(gi.mean, in.mean));
         REQUIRE(std::abs(go.m2 - out.m2) <= 1e-10 * (1.0 + out.m2));
         REQUIRE(std::abs(gi.m2 - in.m2) <= 1e-10 * (1.0 + in.m2));
+      }
+    }
+  }
+}
+
+TEST_CASE("sim: NaN step scores pool as on the host", "[sim][scoring]") {
+  // |e| ~ 1e308 overflows the quadratic form: 2·d − 2·d is inf − inf = NaN at row 11 in every
+  // window over it (with float reconstructions the NaN depends on the row only), finite elsewhere.
+  for (ScorePooling p : {ScorePooling::Mean, ScorePooling::Max, ScorePooling::Last}) {
+    Case c{3, 4, 1, 3, ScoreMethod::Mahalanobis, p, 24};
+    Series s(c);
+    s.scoring.precision = {2.0, -2.0, 0.0, -2.0, 2.0, 0.0, 0.0, 0.0, 1.0};
+    for (int f = 0; f < c.F; ++f) s.x[static_cast<std::size_t>(11 * c.F + f)] = 1e308;
+    std::vector<double> want, want_contrib;
+    host_scores(s, want, want_contrib);
+    REQUIRE(std::isnan(want[11]));
+    for (sim::Schedule sched : kSchedules) {
+      const DeviceResult got = device_scores(s, sched);
+      for (int r = 0; r < c.rows; ++r) {
+        INFO("pooling " << static_cast<int>(p) << " row " << r);
+        REQUIRE(same(got.scores[static_cast<std::size_t>(r)], want[static_cast<std::size_t>(r)]));
+        for (int f = 0; f < c.F; ++f)
+          REQUIRE(same(got.contrib[static_cast<std::size_t>(r * c.F + f)],
+                       want_contrib[static_cast<std::size_t>(r * c.F + f)]));
       }
     }
   }

@@ -62,8 +62,12 @@ struct CudaBackend {
 
 /// The CUDA WindowScorer (cuda_window_scorer.cpp) of the reconstruction or attention graph
 /// `graph` (device pointers; it must outlive the scorer) on `ctx`, for batches of up to
-/// max_batch windows of cfg's seq_len. Throws CudaError when the device memory cannot be allocated.
-std::unique_ptr<WindowScorer> make_cuda_window_scorer(const cuda::Context& ctx, Runner& graph, const ModelConfig& cfg,
-                                                      const ScoringConfig& scoring, int64_t max_batch);
+/// max_batch windows of cfg's seq_len; x and recon: device [seq_len, max_batch, input_size]
+/// buffers it may use between the graph's other calls (the runner's own). Null (host scoring)
+/// when stride > seq_len or a batch exceeds the score kernels' indexing. Throws CudaError when the
+/// device memory cannot be allocated.
+std::unique_ptr<WindowScorer> make_cuda_window_scorer(const cuda::Context& ctx, Runner& graph, float* x, float* recon,
+                                                      const ModelConfig& cfg, const ScoringConfig& scoring,
+                                                      int64_t max_batch);
 
 }  // namespace rnnad::detail

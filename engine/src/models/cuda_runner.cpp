@@ -97,7 +97,9 @@ class CudaRunner final : public Runner {
         m_attn_seq = std::min(msl, m_cfg.seq_len());
         a = m_attn_seq * mb * m_attn_seq;
         [[fallthrough]];
-      case ModelKind::Reconstruction: y = msl * mb * I; break;
+      case ModelKind::Reconstruction:
+        y = msl * mb * I;
+        break;
     }
     m_graph = make_graph(CudaBackend{&m_ctx, strategy}, m, mb, msl);
     m_x = cuda::DeviceBuffer(sz(msl * mb * I));
@@ -112,8 +114,9 @@ class CudaRunner final : public Runner {
 
   std::unique_ptr<WindowScorer> make_window_scorer(const ScoringConfig& scoring, int64_t max_batch) override {
     if (m_cfg.model_kind != ModelKind::Reconstruction && m_cfg.model_kind != ModelKind::Attention) return nullptr;
+    if (m_cfg.seq_len() * max_batch * m_cfg.input_size() > static_cast<int64_t>(m_x.size())) return nullptr;
     m_ctx.activate();
-    return make_cuda_window_scorer(m_ctx, *m_graph, m_cfg, scoring, max_batch);
+    return make_cuda_window_scorer(m_ctx, *m_graph, m_x.data(), m_y.data(), m_cfg, scoring, max_batch);
   }
 
   void forward(int64_t T, int64_t B, const float* x, const float* h0, const float* c0, float* output, float* h_n,
@@ -165,11 +168,15 @@ class CudaRunner final : public Runner {
       const int64_t n = std::min(chunk, N - start);
       Staging& io = begin();
       if (start == 0) {
-        if (h) io.put(h, S, dh);
-        else cuda::zero(m_ctx, dh, S);
+        if (h)
+          io.put(h, S, dh);
+        else
+          cuda::zero(m_ctx, dh, S);
         if (lstm) {
-          if (c) io.put(c, S, dc);
-          else cuda::zero(m_ctx, dc, S);
+          if (c)
+            io.put(c, S, dc);
+          else
+            cuda::zero(m_ctx, dc, S);
         }
       }
       io.put(x + start * B * I, n * B * I, m_x.data());

@@ -44,7 +44,7 @@ struct GatherWindowsArgs {
 /// A step whose reconstruction is not finite sets *bad = min(*bad, w·T + t) (the caller sets *bad
 /// to INT_MAX first) and scores NaN. Methods absolute, squared and mahalanobis (terms.mean [F] and
 /// terms.precision [F, F] device arrays). Geometry: grid ceil(count·T / 128), block 128, one step
-/// per thread; work: scratch [count·T, 3F].
+/// per thread; work: scratch [count·T, window_error_work(method, F)].
 struct WindowErrorArgs {
   ScoreBatchDims dims;
   ScoreTerms terms;
@@ -60,7 +60,8 @@ struct WindowErrorArgs {
 /// window order, exactly as the host Scorer does. Row r (relative) of the batch lives at slot
 /// (first_row + r) mod capacity of `ring` [capacity, 1 + F]: its pooled score, then its F pooled
 /// contributions (mean: sums; the caller divides). Rows first_row + r >= fresh_row have no pooled
-/// value yet; a fresh row no window covers gets NaN. Pools rows [0, extent), extent =
+/// value yet (a NaN score, as the host's); a window is pooled as the row's first while the row's
+/// score is NaN, as on the host; a fresh row no window covers gets NaN. Pools rows [0, extent), extent =
 /// max(span, count·stride): the rows up to the next batch's first row, gaps between windows
 /// included. Geometry: grid extent, block 128; thread c of a row handles columns c, c + 128, ...
 /// of its 1 + F (0: the score).
@@ -91,16 +92,32 @@ struct SpreadArgs {
   double* stats = nullptr;       ///< [2F, 3]
 };
 
-/// Throws ShapeError naming the argument when `d` is not a batch (every size >= 1).
+/// Whether batches of up to max_batch windows (seq_len T, F features, stride) fit the kernels'
+/// int indexing: max_batch·T steps, the span and the pooled extent below 2^31.
+inline bool score_batch_fits(long long max_batch, long long T, long long F, long long stride) {
+  const long long limit = 0x7fffffffLL;
+  if (max_batch < 1 || T < 1 || F < 1 || stride < 1 || F >= limit || T >= limit || stride >= limit) return false;
+  if (max_batch > limit / T) return false;
+  const long long span = (max_batch - 1) * stride + T, next = max_batch * stride;
+  return max_batch - 1 <= (limit - T) / stride && span <= limit && next <= limit;
+}
+
+/// Throws ShapeError naming the argument when `d` is not a batch (every size >= 1) or exceeds the
+/// kernels' int indexing (score_batch_fits).
 inline void check_score_dims(const char* kernel, const ScoreBatchDims& d) {
   if (d.seq_len < 1 || d.count < 1 || d.features < 1 || d.stride < 1)
     throw ShapeError(std::string(kernel) + ": seq_len, count, features and stride must be >= 1 (got " +
                      std::to_string(d.seq_len) + ", " + std::to_string(d.count) + ", " + std::to_string(d.features) +
                      ", " + std::to_string(d.stride) + ")");
-  if (static_cast<long long>(d.count) * d.seq_len * d.features * 3 > 0x7fffffffLL)
+  if (!score_batch_fits(d.count, d.seq_len, d.features, d.stride))
     throw ShapeError(std::string(kernel) + ": a batch of " + std::to_string(d.count) + " windows of " +
-                     std::to_string(d.seq_len) + " steps and " + std::to_string(d.features) +
-                     " features is beyond the kernels' int indexing");
+                     std::to_string(d.seq_len) + " steps at stride " + std::to_string(d.stride) +
+                     " is beyond the kernels' int indexing");
+}
+
+/// Doubles of window_errors scratch per step: the error vector, plus 2F for mahalanobis.
+RNNAD_HOST_DEVICE inline int window_error_work(ScoreMethod method, int features) {
+  return method == ScoreMethod::Mahalanobis ? 3 * features : features;
 }
 
 /// Throws ShapeError when an argument breaks the contracts above.
