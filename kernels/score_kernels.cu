@@ -6,15 +6,23 @@
 
 namespace rnnad::cuda {
 
-void gather_windows(const GatherWindowsArgs& args, CUstream_st* stream) {
+namespace {
+
+template <class Row>
+void launch_gather(const GatherWindowsArgs<Row>& args, CUstream_st* stream) {
   check_score_dims("gather_windows", args.dims);
   if (!args.rows || !args.x) throw ShapeError("gather_windows: rows and x must not be null");
   const long long n = static_cast<long long>(args.dims.seq_len) * args.dims.count * args.dims.features;
   if (n / kScoreThreads >= 0x7fffffffLL)
     throw ShapeError("gather_windows: " + std::to_string(n) + " elements exceed one launch's grid");
-  gather_windows_kernel<<<score_blocks(n), kScoreThreads, 0, stream>>>(args);
+  gather_windows_kernel<Row><<<score_blocks(n), kScoreThreads, 0, stream>>>(args);
   RNNAD_CUDA_CHECK_LAUNCH(gather_windows_kernel);
 }
+
+}  // namespace
+
+void gather_windows(const GatherWindowsArgs<double>& args, CUstream_st* stream) { launch_gather(args, stream); }
+void gather_windows(const GatherWindowsArgs<float>& args, CUstream_st* stream) { launch_gather(args, stream); }
 
 void window_errors(const WindowErrorArgs& args, CUstream_st* stream) {
   check_window_error_args(args);

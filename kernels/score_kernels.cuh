@@ -13,7 +13,8 @@
 namespace rnnad::cuda {
 
 /// x[t, w, f] = float(rows[(w·stride + t)·F + f]); arguments: GatherWindowsArgs.
-__global__ void __launch_bounds__(kScoreThreads) gather_windows_kernel(GatherWindowsArgs a) {
+template <class Row>
+__global__ void __launch_bounds__(kScoreThreads) gather_windows_kernel(GatherWindowsArgs<Row> a) {
   const ScoreBatchDims d = a.dims;
   const long long i = static_cast<long long>(blockIdx.x) * kScoreThreads + static_cast<long long>(threadIdx.x);
   if (i >= static_cast<long long>(d.seq_len) * d.count * d.features) return;

@@ -25,14 +25,18 @@ void check_shape(const char* name, const std::array<int64_t, 3>& got, const std:
 
 EngineOptions checked(const std::shared_ptr<const Model>& model, EngineOptions o) {
   if (!model) throw Error("Engine: model is null");
-  if (o.max_batch < 1) throw ShapeError("EngineOptions::max_batch must be >= 1 (got " + std::to_string(o.max_batch) + ")");
+  if (o.max_batch < 1)
+    throw ShapeError("EngineOptions::max_batch must be >= 1 (got " + std::to_string(o.max_batch) + ")");
   if (o.max_seq_len < 1)
     throw ShapeError("EngineOptions::max_seq_len must be >= 1 (got " + std::to_string(o.max_seq_len) + ")");
-  if (o.threads < 0) throw Error("EngineOptions::threads must be >= 0 (0 = all hardware threads; got " + std::to_string(o.threads) + ")");
+  if (o.threads < 0)
+    throw Error("EngineOptions::threads must be >= 0 (0 = all hardware threads; got " + std::to_string(o.threads) +
+                ")");
   if (o.threads == 0) o.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   if (o.device == Device::Cuda) {
     if (!cuda_built())
-      throw UnsupportedError("device cuda requested, but this rnnad was built without CUDA (nvcc was not found at configure time)");
+      throw UnsupportedError(
+          "device cuda requested, but this rnnad was built without CUDA (nvcc was not found at configure time)");
     const int count = cuda_device_count();
     if (count == 0) throw UnsupportedError("device cuda requested, but no CUDA device is available");
     if (o.device_index < 0 || o.device_index >= count)
@@ -46,7 +50,8 @@ EngineOptions checked(const std::shared_ptr<const Model>& model, EngineOptions o
 std::string cpu_backend_name(int threads, CpuKernels kernels) {
   return std::string("cpu (") + (kernels == CpuKernels::Reference ? "reference kernels, " : "tiled LSTM/GRU kernel, ") +
          "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
-         std::to_string(EIGEN_MINOR_VERSION) + ", " + std::to_string(threads) + (threads == 1 ? " thread)" : " threads)");
+         std::to_string(EIGEN_MINOR_VERSION) + ", " + std::to_string(threads) +
+         (threads == 1 ? " thread)" : " threads)");
 }
 
 // The runner for o.device (never Auto on return: `device` says which ran), its backend name, and
@@ -65,8 +70,8 @@ std::unique_ptr<detail::Runner> make_runner(const Model& model, const EngineOpti
       static const char* const kKernels[] = {
           "auto: persistent where W_hh fits on chip, else a GEMM per step for large batches, else per-step fused cells",
           "per-step fused cells", "persistent", "a GEMM and a gate launch per step"};
-      backend = "cuda (" + gpu + "; recurrence: " + kKernels[static_cast<int>(o.cuda_kernels)] +
-                "; cuBLAS projections)";
+      backend =
+          "cuda (" + gpu + "; recurrence: " + kKernels[static_cast<int>(o.cuda_kernels)] + "; cuBLAS projections)";
       if (o.device == Device::Auto) notice = "rnnad: device auto: running on " + backend;
       return runner;
     } catch (const UnsupportedError& e) {
@@ -132,8 +137,10 @@ Engine::Engine(std::shared_ptr<const Model> model, EngineOptions options) {
   if (T > 0 && T <= options.max_seq_len) {
     auto sized = [](int64_t n) { return std::vector<float>(static_cast<std::size_t>(n)); };
     m_impl->window_in = sized(T * B * I);
-    if (mc.model_kind == ModelKind::Prediction) m_impl->window_pred = sized(B * mc.prediction.prediction_size());
-    else m_impl->window_recon = sized(T * B * I);
+    if (mc.model_kind == ModelKind::Prediction)
+      m_impl->window_pred = sized(B * mc.prediction.prediction_size());
+    else
+      m_impl->window_recon = sized(T * B * I);
     if (mc.model_kind == ModelKind::Attention) m_impl->window_attn = sized(T * B * T);
   }
 }
@@ -173,23 +180,29 @@ WindowOutputs Engine::run_windows(const float* series, int64_t rows, int64_t str
   if (count < 1 || count > m_impl->options.max_batch || first < 0 || first + count > windows)
     throw ShapeError("windows [" + std::to_string(first) + ", " + std::to_string(first + count) + ") are outside [0, " +
                      std::to_string(windows) + ") or more than max_batch " + std::to_string(m_impl->options.max_batch));
-  // Gather: window w's step t is series row (first + w) * stride + t.
+  WindowOutputs out;
+  out.first_window = first;
+  out.count = count;
+  if (mc.model_kind == ModelKind::Prediction) {
+    out.prediction = {m_impl->window_pred.data(), {1, count, mc.prediction.prediction_size()}};
+  } else {
+    out.reconstruction = {m_impl->window_recon.data(), {T, count, I}};
+    if (mc.model_kind == ModelKind::Attention) out.attention = {m_impl->window_attn.data(), {T, count, T}};
+  }
+  // The runner's own gather (the GPU's: the rows go up once), else here: window w's step t is
+  // series row (first + w) * stride + t.
+  if (m_impl->runner->run_windows(T, count, stride, series + first * stride * I, out.reconstruction.data,
+                                  out.attention.data, out.prediction.data))
+    return out;
   float* in = m_impl->window_in.data();
   for (int64_t t = 0; t < T; ++t)
     for (int64_t w = 0; w < count; ++w)
       std::copy_n(series + ((first + w) * stride + t) * I, I, in + (t * count + w) * I);
-  WindowOutputs out;
-  out.first_window = first;
-  out.count = count;
   const ConstTensor3 x{in, {T, count, I}};
-  if (mc.model_kind == ModelKind::Prediction) {
-    out.prediction = {m_impl->window_pred.data(), {1, count, mc.prediction.prediction_size()}};
+  if (mc.model_kind == ModelKind::Prediction)
     predict(x, out.prediction);
-  } else {
-    out.reconstruction = {m_impl->window_recon.data(), {T, count, I}};
-    if (mc.model_kind == ModelKind::Attention) out.attention = {m_impl->window_attn.data(), {T, count, T}};
+  else
     reconstruct(x, out.reconstruction, out.attention);
-  }
   return out;
 }
 
@@ -200,8 +213,8 @@ void Engine::forward(const ConstTensor3& input, const ConstTensor3& h0, const Co
   const auto [T, B] = m_impl->check_input("input", input, c.input_size, true);
   const int64_t LD = c.num_layers * c.num_directions(), H = c.hidden_size, H_out = c.output_size();
   const bool lstm = c.mode == CellType::Lstm;
-  const char* h_meaning = c.proj_size > 0 ? "num_layers*num_directions, batch, proj_size"
-                                          : "num_layers*num_directions, batch, hidden_size";
+  const char* h_meaning =
+      c.proj_size > 0 ? "num_layers*num_directions, batch, proj_size" : "num_layers*num_directions, batch, hidden_size";
   if (h0.data) check_shape("h0", h0.shape, {LD, B, H_out}, h_meaning);
   if (c0.data) {
     if (!lstm) throw ShapeError(std::string("c0: given, but mode ") + cell_type_name(c.mode) + " has no cell state");
@@ -236,20 +249,23 @@ void Engine::predict(const ConstTensor3& windows, const Tensor3& prediction) {
   m_impl->require_kind("predict()", {ModelKind::Prediction});
   const PredictionConfig& p = m_impl->model->config().prediction;
   if (p.state != PredictionConfig::State::Windowed)
-    throw UnsupportedError(m_impl->model->source() + ": predict() needs a windowed forecaster; this one is stateful "
-                                                     "(use predict_stateful())");
+    throw UnsupportedError(m_impl->model->source() +
+                           ": predict() needs a windowed forecaster; this one is stateful "
+                           "(use predict_stateful())");
   const auto [T, B] = m_impl->check_input("windows", windows, p.input_size, true);
   if (!prediction.data) throw ShapeError("prediction: no buffer given");
   check_shape("prediction", prediction.shape, {1, B, p.prediction_size()}, "1, batch, horizon*K*targets");
   m_impl->runner->predict(T, B, windows.data, prediction.data);
 }
 
-void Engine::predict_stateful(const ConstTensor3& series, const Tensor3& prediction, const Tensor3& h, const Tensor3& c) {
+void Engine::predict_stateful(const ConstTensor3& series, const Tensor3& prediction, const Tensor3& h,
+                              const Tensor3& c) {
   m_impl->require_kind("predict_stateful()", {ModelKind::Prediction});
   const PredictionConfig& p = m_impl->model->config().prediction;
   if (p.state != PredictionConfig::State::Stateful)
-    throw UnsupportedError(m_impl->model->source() + ": predict_stateful() needs a stateful forecaster; this one is "
-                                                     "windowed (use predict())");
+    throw UnsupportedError(m_impl->model->source() +
+                           ": predict_stateful() needs a stateful forecaster; this one is "
+                           "windowed (use predict())");
   const auto [N, B] = m_impl->check_input("series", series, p.input_size, false);
   if (!prediction.data) throw ShapeError("prediction: no buffer given");
   check_shape("prediction", prediction.shape, {N, B, p.prediction_size()}, "steps, batch, horizon*K*targets");

@@ -227,20 +227,24 @@ TEST_CASE("gpu engine: windowed scoring of the bundled models equals the CPU", "
     const std::vector<float> series = uniform(rng, static_cast<std::size_t>(rows * I), 1.0f);
     Engine cpu(model, {.device = Device::Cpu, .max_batch = B, .max_seq_len = T, .cpu_kernels = CpuKernels::Reference});
     Engine gpu(model, {Device::Cuda, 0, B, T});
-    const int64_t windows = cpu.window_count(rows, 1);
-    for (int64_t first = 0; first < windows; first += B) {
-      const int64_t n = std::min(B, windows - first);
-      const WindowOutputs a = cpu.run_windows(series.data(), rows, 1, first, n);
-      const std::vector<float> ref =
-          a.prediction.data
-              ? std::vector<float>(a.prediction.data, a.prediction.data + n * mc.prediction.prediction_size())
-              : std::vector<float>(a.reconstruction.data, a.reconstruction.data + T * n * I);
-      const WindowOutputs b = gpu.run_windows(series.data(), rows, 1, first, n);
-      const std::vector<float> got =
-          b.prediction.data
-              ? std::vector<float>(b.prediction.data, b.prediction.data + n * mc.prediction.prediction_size())
-              : std::vector<float>(b.reconstruction.data, b.reconstruction.data + T * n * I);
-      CHECK(test::compare(got, ref, "windows " + std::to_string(first)) == "");
+    // Strides 1 and 7 gather on the device (the rows go up once), T + 2 on the host.
+    for (const int64_t stride : {int64_t{1}, int64_t{7}, T + 2}) {
+      INFO("stride " << stride);
+      const int64_t windows = cpu.window_count(rows, stride);
+      for (int64_t first = 0; first < windows; first += B) {
+        const int64_t n = std::min(B, windows - first);
+        const WindowOutputs a = cpu.run_windows(series.data(), rows, stride, first, n);
+        const std::vector<float> ref =
+            a.prediction.data
+                ? std::vector<float>(a.prediction.data, a.prediction.data + n * mc.prediction.prediction_size())
+                : std::vector<float>(a.reconstruction.data, a.reconstruction.data + T * n * I);
+        const WindowOutputs b = gpu.run_windows(series.data(), rows, stride, first, n);
+        const std::vector<float> got =
+            b.prediction.data
+                ? std::vector<float>(b.prediction.data, b.prediction.data + n * mc.prediction.prediction_size())
+                : std::vector<float>(b.reconstruction.data, b.reconstruction.data + T * n * I);
+        CHECK(test::compare(got, ref, "windows " + std::to_string(first)) == "");
+      }
     }
   }
 }

@@ -117,14 +117,22 @@ DeviceResult device_scores(const Series& s, sim::Schedule schedule) {
       for (int w = 0; w < count; ++w)
         for (int f = 0; f < F; ++f) recon[static_cast<std::size_t>((t * count + w) * F + f)] = s.rec(first + w, t, f);
     std::vector<double> rows_copy(rows, rows + d.span() * F);
-    cuda::GatherWindowsArgs g{d, rows_copy.data(), x.data()};
-    sim::launch(cuda::gather_windows_kernel, dim3(cuda::score_blocks(static_cast<long long>(x.size()))),
+    // The gather from float64 rows (this scorer) and from float rows (Engine::run_windows).
+    std::vector<float> rows_f(rows_copy.size()), x_f(x.size(), NAN);
+    for (std::size_t i = 0; i < rows_f.size(); ++i) rows_f[i] = static_cast<float>(rows_copy[i]);
+    cuda::GatherWindowsArgs<double> g{d, rows_copy.data(), x.data()};
+    cuda::GatherWindowsArgs<float> gf{d, rows_f.data(), x_f.data()};
+    sim::launch(cuda::gather_windows_kernel<double>, dim3(cuda::score_blocks(static_cast<long long>(x.size()))),
                 dim3(cuda::kScoreThreads), opt, g);
+    sim::launch(cuda::gather_windows_kernel<float>, dim3(cuda::score_blocks(static_cast<long long>(x.size()))),
+                dim3(cuda::kScoreThreads), opt, gf);
     for (int t = 0; t < T; ++t)
       for (int w = 0; w < count; ++w)
-        for (int f = 0; f < F; ++f)
-          REQUIRE(x[static_cast<std::size_t>((t * count + w) * F + f)] ==
-                  static_cast<float>(rows_copy[static_cast<std::size_t>((w * stride + t) * F + f)]));
+        for (int f = 0; f < F; ++f) {
+          const std::size_t i = static_cast<std::size_t>((t * count + w) * F + f);
+          REQUIRE(x[i] == static_cast<float>(rows_copy[static_cast<std::size_t>((w * stride + t) * F + f)]));
+          REQUIRE(x_f[i] == x[i]);
+        }
 
     std::vector<double> scores(static_cast<std::size_t>(count * T)),
         contrib(scores.size() * static_cast<std::size_t>(F)), work(scores.size() * static_cast<std::size_t>(3 * F)),

@@ -60,7 +60,7 @@ class CudaWindowScorer final : public WindowScorer {
       cuda::to_device(m_ctx, m_rows.data(), m_rows_in.data(), span * m_F);
       m_bad_io.data()[0] = INT_MAX;
       cuda::to_device(m_ctx, m_bad.data(), m_bad_io.data(), 1);
-      cuda::gather_windows({d, m_rows.data(), m_x}, m_ctx.stream());
+      cuda::gather_windows(cuda::GatherWindowsArgs<double>{d, m_rows.data(), m_x}, m_ctx.stream());
       m_graph.reconstruct(m_T, count, m_x, m_recon, nullptr);
       cuda::WindowErrorArgs e;
       e.dims = d;

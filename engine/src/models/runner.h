@@ -56,6 +56,15 @@ class Runner {
   virtual void predict(int64_t T, int64_t B, const float* x, float* pred);
   /// Kind prediction, stateful: x [N, B, I]; pred [N, B, P]; h, c [L, B, H] in/out or null.
   virtual void predict_stateful(int64_t N, int64_t B, const float* x, float* pred, float* h, float* c);
+  /// Windowed kinds, where the runner gathers windows itself (the CUDA runner: the rows go up
+  /// once and are gathered on the device): windows of T steps at `stride`, `rows` [span, I] the
+  /// series rows from the first window's first row, span = (count − 1)·stride + T; outputs as
+  /// reconstruct() (recon, attn or null) or predict() (pred) of the gathered [T, count, I] input.
+  /// Returns false, having done nothing, where it does not (the caller gathers on the host).
+  virtual bool run_windows(int64_t /*T*/, int64_t /*count*/, int64_t /*stride*/, const float* /*rows*/,
+                           float* /*recon*/, float* /*attn*/, float* /*pred*/) {
+    return false;
+  }
   /// Threads the last call ran on (1 unless the runner splits batches).
   virtual int last_call_threads() const { return 1; }
   /// A WindowScorer for batches of up to max_batch windows scored with `scoring` (its stride),

@@ -31,12 +31,14 @@ struct ScoreBatchDims {
   long long span() const { return static_cast<long long>(count - 1) * stride + seq_len; }
 };
 
-/// x[t, w, f] = float(rows[(w·stride + t)·F + f]): the model's time-major input [T, count, F].
+/// x[t, w, f] = float(rows[(w·stride + t)·F + f]): the model's time-major input [T, count, F]
+/// from a batch's rows (Row: double for the window scorer, float for Engine::run_windows).
 /// Geometry: grid ceil(T·count·F / 128), block 128, one element per thread.
+template <class Row>
 struct GatherWindowsArgs {
   ScoreBatchDims dims;
-  const double* rows = nullptr;  ///< [span, F]
-  float* x = nullptr;            ///< [T, count, F]
+  const Row* rows = nullptr;  ///< [span, F]
+  float* x = nullptr;         ///< [T, count, F]
 };
 
 /// Scores step t of window w: e = rows[w·stride + t] − recon[t, w] (float64), then
@@ -147,7 +149,8 @@ inline unsigned score_blocks(long long threads) {
 
 /// Launchers, queued on `stream` (asynchronous). Each throws ShapeError before launching when its
 /// arguments break the contract, CudaError when the launch fails.
-void gather_windows(const GatherWindowsArgs& args, CUstream_st* stream);
+void gather_windows(const GatherWindowsArgs<double>& args, CUstream_st* stream);
+void gather_windows(const GatherWindowsArgs<float>& args, CUstream_st* stream);
 void window_errors(const WindowErrorArgs& args, CUstream_st* stream);
 void pool_rows(const PoolRowsArgs& args, CUstream_st* stream);
 void output_spread(const SpreadArgs& args, CUstream_st* stream);
