@@ -99,7 +99,8 @@ struct Engine::Impl {
   Device device = Device::Cpu;
   std::string notice, backend;
   std::unique_ptr<detail::Runner> runner;
-  // run_windows() buffers (windowed kinds only): [T, max_batch, I] in, outputs likewise.
+  // run_windows() buffers (windowed kinds only): [T, max_batch, I] in (the host gather, where the
+  // runner does not gather itself), outputs likewise.
   std::vector<float> window_in, window_recon, window_attn, window_pred;
 
   // Checks a [seq_len, batch, features] input against the engine's limits; returns {T, B}.

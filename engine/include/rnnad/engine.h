@@ -141,9 +141,10 @@ class Engine {
   int64_t window_count(int64_t rows, int64_t stride) const;
 
   /// Runs windows [first, first + count) of `series` ([rows, input_size], row-major, one row per
-  /// time step; window w covers rows [w * stride, w * stride + T)) through reconstruct() or
-  /// predict(), gathering them into the engine's time-major buffer (1 <= count <= max_batch).
-  /// Allocates nothing. Throws ShapeError for windows outside the series.
+  /// time step; window w covers rows [w * stride, w * stride + T)) as reconstruct() or predict()
+  /// of the gathered time-major windows (1 <= count <= max_batch). On the GPU, for stride <= T,
+  /// the rows go up once and the windows are gathered there; elsewhere they are gathered on the
+  /// host. Allocates nothing. Throws ShapeError for windows outside the series.
   WindowOutputs run_windows(const float* series, int64_t rows, int64_t stride, int64_t first, int64_t count);
 
   const Model& model() const;

@@ -104,9 +104,10 @@ class CudaRunner final : public Runner {
     }
     m_graph = make_graph(CudaBackend{&m_ctx, strategy}, m, mb, msl);
     m_x = cuda::DeviceBuffer(sz(msl * mb * I));
-    // run_windows' series rows: at most T·max_batch rows for a stride <= T (windowed kinds).
-    if (m_cfg.model_kind != ModelKind::Rnn &&
-        (m_cfg.model_kind != ModelKind::Prediction || m_cfg.prediction.state == PredictionConfig::State::Windowed))
+    // run_windows' series rows (at most T·max_batch rows for a stride <= T): a windowed forecaster
+    // gets its own buffer; reconstructions stage them in m_y, which the gather has read before
+    // the graph writes it (stream order).
+    if (m_cfg.model_kind == ModelKind::Prediction && m_cfg.prediction.state == PredictionConfig::State::Windowed)
       m_rows = cuda::DeviceBuffer(sz(std::min(msl, m_cfg.seq_len()) * mb * I));
     m_y = cuda::DeviceBuffer(sz(y));
     m_attn = cuda::DeviceBuffer(sz(a));
@@ -159,12 +160,14 @@ class CudaRunner final : public Runner {
     const int64_t I = m_cfg.input_size(), span = (count - 1) * stride + T;
     const cuda::ScoreBatchDims d{static_cast<int>(T), static_cast<int>(count), static_cast<int>(I),
                                  static_cast<int>(stride)};
-    if (stride > T || span * I > static_cast<int64_t>(m_rows.size()) || !cuda::score_batch_fits(count, T, I, stride) ||
+    float* staged = pred ? m_rows.data() : m_y.data();
+    const std::size_t room = pred ? m_rows.size() : m_y.size();
+    if (stride > T || span * I > static_cast<int64_t>(room) || !cuda::score_batch_fits(count, T, I, stride) ||
         (attn && T > m_attn_seq))
       return false;
     Staging& io = begin();
-    io.put(rows, span * I, m_rows.data());
-    cuda::gather_windows(cuda::GatherWindowsArgs<float>{d, m_rows.data(), m_x.data()}, m_ctx.stream());
+    io.put(rows, span * I, staged);
+    cuda::gather_windows(cuda::GatherWindowsArgs<float>{d, staged, m_x.data()}, m_ctx.stream());
     if (pred) {
       m_graph->predict(T, count, m_x.data(), m_y.data());
       io.get(pred, m_y.data(), count * m_cfg.prediction.prediction_size());
@@ -232,7 +235,7 @@ class CudaRunner final : public Runner {
   std::unique_ptr<Runner> m_graph;
   int64_t m_state = 0, m_attn_seq = 0;
   cuda::DeviceBuffer m_x, m_y, m_attn, m_states[4];  // states: h0/h, c0/c, h_n, c_n
-  cuda::DeviceBuffer m_rows;                         // run_windows: the batch's series rows
+  cuda::DeviceBuffer m_rows;                         // run_windows: a windowed forecaster's series rows
   std::optional<Staging> m_io;
 };
 
