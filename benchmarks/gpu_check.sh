@@ -5,10 +5,10 @@
 #
 #   bash benchmarks/gpu_check.sh        # results in ${RNNAD_GPU_OUT:-${OUT:-gpu_check_out}}
 #
-# Stages, each under its own timeout (seconds; 290 in all, so the script ends within 5 minutes;
+# Stages, each under its own timeout (seconds; 320 in all, so the script ends within 5.5 minutes;
 # measured on the H200 host: configure 4, build 17, build-tests 22, tests 5, quick 5, bench 69):
 #   configure    15   cmake -DRNNAD_DEPS_DIR=deps -DRNNAD_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90-real
-#   build        50   rnnad_bench (and with it the library and the CUDA kernels), -j16
+#   build        50   rnnad_bench and rnnad_score_bench (and with them the library and the CUDA kernels), -j16
 #   build-tests  30   the executables of the tests labelled gpu or sim
 #   tests        20   ctest -L 'gpu|sim' (the CUDA tests on the device, the CPU harness of the kernels)
 #   quick        10   rnnad_bench --quick: every mode and cell on tiny shapes, checked on every backend
@@ -19,10 +19,13 @@
 #                     (rnnad-cuda-step, -persistent, -gemm; cudnn is in the bench stage), to place
 #                     the strategy table's boundaries (no row starts after 50 s; 5 rounds, ~0.05 s
 #                     per backend)
+#   scoring      30   rnnad_score_bench: Scorer::score() of 20,000 rows with the SMD model on the CPU
+#                     (16 threads), the GPU scoring on the host and the GPU scoring on the device
+#                     (docs/scoring.md §8), 5 interleaved rounds, into scoring.md
 #   smi           5   nvidia-smi clocks after the run
 # The benchmarks run even when the tests do not build or fail.
-# Writes 9 files: build.log, tests.log, bench.log, bench.json, bench.md, strategies.json,
-# strategies.md, nvidia-smi.txt, summary.txt.
+# Writes 10 files: build.log, tests.log, bench.log, bench.json, bench.md, strategies.json,
+# strategies.md, scoring.md, nvidia-smi.txt, summary.txt.
 # Prints nvidia-smi's clocks and the tables last; exits 1 if any stage failed (0 otherwise), and
 # the tables show what ran either way.
 set -uo pipefail
@@ -82,7 +85,7 @@ if stage configure 15 "$out/build.log" cmake -S . -B "$build" "${generator[@]}" 
     case "$exe" in "$abs/"*) targets+=("$(basename "$exe")") ;; "") targets+=("$name") ;; esac
   done
   echo "    tests labelled gpu or sim: ${names[*]:-none}; their programs: ${targets[*]:-none}" | tee -a "$out/build.log"
-  stage build 50 "$out/build.log" cmake --build "$build" -j "$jobs" --target rnnad_bench && built=1
+  stage build 50 "$out/build.log" cmake --build "$build" -j "$jobs" --target rnnad_bench rnnad_score_bench && built=1
   if [ "$built" = 1 ] && [ "${#targets[@]}" -eq 0 ]; then
     table+=("$(printf '| %-11s | %-18s | %6s | %4d s |' tests "FAILED (none found)" "—" 20)")
     failed=1
@@ -104,10 +107,13 @@ if [ "$built" = 1 ]; then
     --backends rnnad-cuda-step,rnnad-cuda-persistent,rnnad-cuda-gemm --rows AD1,AD2,AD3,AD4,AD6,AD8,AD9,AD10,DB1 \
     --rounds 5 --time-per-row 0.05 --warmup-ms 20 --check-gflop 0.5 --deadline-s 50 --json "$out/strategies.json" \
     --markdown "$out/strategies.md"
+  stage scoring 30 "$out/scoring.md" "$build/benchmarks/rnnad_score_bench" --model models/smd_machine-1-7.safetensors \
+    --rows 20000 --rounds 5 --threads "$jobs"
 else
   skip quick "no build" 10
   skip bench "no build" 90
   skip strategies "no build" 60
+  skip scoring "no build" 30
 fi
 stage smi 5 "$out/nvidia-smi.txt" nvidia-smi --query-gpu=clocks.sm,clocks.max.sm,clocks.mem,temperature.gpu,power.draw \
   --format=csv
@@ -123,6 +129,11 @@ stage smi 5 "$out/nvidia-smi.txt" nvidia-smi --query-gpu=clocks.sm,clocks.max.sm
       sed -n '/^## Summary/,/^## Details/p' "$md" | sed '$d'
     fi
   done
+  if [ -f "$out/scoring.md" ]; then
+    echo
+    echo "scoring.md:"
+    grep -v '^==>' "$out/scoring.md"
+  fi
   echo "| stage       | status             | time   | budget |"
   echo "|-------------|--------------------|--------|--------|"
   printf '%s\n' "${table[@]}"
