@@ -166,15 +166,7 @@ DeviceResult device_scores(const Series& s, sim::Schedule schedule) {
 
     cuda::SpreadArgs sp{d, rows_copy.data(), recon.data(), stats.data()};
     sim::launch(cuda::output_spread_kernel, dim3(static_cast<unsigned>(F)), dim3(cuda::kScoreThreads), opt, sp);
-    for (int f = 0; f < F; ++f)
-      for (int k = 0; k < 2; ++k) {
-        const double* st = stats.data() + (k * F + f) * 3;
-        RunningStats part;
-        part.count = static_cast<int64_t>(st[0]);
-        part.mean = st[1];
-        part.m2 = st[2];
-        (k == 0 ? res.out : res.in)[static_cast<std::size_t>(f)].merge(part);
-      }
+    cuda::merge_spread(stats.data(), F, res.out.data(), res.in.data());
 
     // The rows final after this batch: up to the next batch's first row (all pooled rows after the last).
     const bool last = first + count == s.windows;

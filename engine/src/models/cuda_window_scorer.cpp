@@ -98,16 +98,7 @@ class CudaWindowScorer final : public WindowScorer {
         scores[row0 + i] = out[i * W];
         std::copy_n(out + i * W + 1, m_F, contributions + (row0 + i) * m_F);
       }
-      for (int64_t f = 0; f < m_F; ++f) {
-        for (int k = 0; k < 2; ++k) {
-          const double* st = stats + (k * m_F + f) * 3;
-          RunningStats part;
-          part.count = static_cast<int64_t>(st[0]);
-          part.mean = st[1];
-          part.m2 = st[2];
-          (k == 0 ? output : input)[f].merge(part);
-        }
-      }
+      cuda::merge_spread(stats, static_cast<int>(m_F), output, input);
     } catch (...) {
       // Copies into the pinned areas may still be queued: let them land before they are reused.
       try {

@@ -122,6 +122,20 @@ RNNAD_HOST_DEVICE inline int window_error_work(ScoreMethod method, int features)
   return method == ScoreMethod::Mahalanobis ? 3 * features : features;
 }
 
+/// Merges output_spread's stats [2F, 3] (count, mean, m2 per feature: outputs, then inputs) into
+/// output [F] and input [F] (RunningStats::merge, Chan's combination).
+inline void merge_spread(const double* stats, int features, RunningStats* output, RunningStats* input) {
+  for (int k = 0; k < 2; ++k)
+    for (int f = 0; f < features; ++f) {
+      const double* st = stats + (k * features + f) * 3;
+      RunningStats part;
+      part.count = static_cast<int64_t>(st[0]);
+      part.mean = st[1];
+      part.m2 = st[2];
+      (k == 0 ? output : input)[f].merge(part);
+    }
+}
+
 /// Throws ShapeError when an argument breaks the contracts above.
 inline void check_window_error_args(const WindowErrorArgs& a) {
   check_score_dims("window_errors", a.dims);
