@@ -186,36 +186,36 @@ void Scorer::score_windows_reconstruction(const Raw* raw, const float* xf, int64
   const int64_t windows = m_engine->window_count(rows, stride);
   std::vector<double> e(static_cast<std::size_t>(F)), contrib(static_cast<std::size_t>(F)),
       work(static_cast<std::size_t>(2 * F));
-  for (int64_t first = 0; first < windows && device_scoring(); first += m_batch) {
-    // On the GPU (docs/scoring.md §8): the batch's rows go up in float64; finished rows come back.
-    const int64_t count = std::min(m_batch, windows - first), row0 = first * stride, span = (count - 1) * stride + T;
-    for (int64_t r = row0; r < row0 + span; ++r)
-      for (int64_t f = 0; f < F; ++f)
-        m_span_rows[static_cast<std::size_t>((r - row0) * F + f)] =
-            normalize_value(norm, static_cast<double>(raw[r * F + f]), f);
-    const int64_t bad = m_window_scorer->run(m_span_rows.data(), first, count, rows, first + count == windows, scores,
-                                             contributions, m_spread.output.data(), m_spread.input.data());
-    if (bad >= 0) throw_non_finite(m_model->source(), bad);
-    m_spread.windows += count;
-    report(std::min(rows, (first + count) * stride + T - 1));
-  }
-  for (int64_t first = 0; first < windows && !device_scoring(); first += m_batch) {
+  for (int64_t first = 0; first < windows; first += m_batch) {
     const int64_t count = std::min(m_batch, windows - first);
-    const WindowOutputs o = m_engine->run_windows(xf, rows, stride, first, count);
-    for (int64_t w = 0; w < count; ++w) {
-      for (int64_t t = 0; t < T; ++t) {
-        const int64_t r = (first + w) * stride + t;
-        const float* rec = o.reconstruction.data + (t * count + w) * F;
-        for (int64_t f = 0; f < F; ++f) {
-          if (!std::isfinite(rec[f])) throw_non_finite(m_model->source(), r);
-          const double x = normalize_value(norm, static_cast<double>(raw[r * F + f]), f);
-          e[static_cast<std::size_t>(f)] = x - rec[f];
-          m_spread.output[static_cast<std::size_t>(f)].add(rec[f]);
-          m_spread.input[static_cast<std::size_t>(f)].add(x);
+    if (device_scoring()) {
+      // On the GPU (docs/scoring.md §8): the batch's rows go up in float64; finished rows come back.
+      const int64_t row0 = first * stride, span = (count - 1) * stride + T;
+      for (int64_t r = row0; r < row0 + span; ++r)
+        for (int64_t f = 0; f < F; ++f)
+          m_span_rows[static_cast<std::size_t>((r - row0) * F + f)] =
+              normalize_value(norm, static_cast<double>(raw[r * F + f]), f);
+      const int64_t bad = m_window_scorer->run(m_span_rows.data(), first, count, rows, first + count == windows, scores,
+                                               contributions, m_spread.output.data(), m_spread.input.data());
+      if (bad >= 0) throw_non_finite(m_model->source(), bad);
+    } else {
+      const WindowOutputs o = m_engine->run_windows(xf, rows, stride, first, count);
+      for (int64_t w = 0; w < count; ++w) {
+        for (int64_t t = 0; t < T; ++t) {
+          const int64_t r = (first + w) * stride + t;
+          const float* rec = o.reconstruction.data + (t * count + w) * F;
+          for (int64_t f = 0; f < F; ++f) {
+            if (!std::isfinite(rec[f])) throw_non_finite(m_model->source(), r);
+            const double x = normalize_value(norm, static_cast<double>(raw[r * F + f]), f);
+            e[static_cast<std::size_t>(f)] = x - rec[f];
+            m_spread.output[static_cast<std::size_t>(f)].add(rec[f]);
+            m_spread.input[static_cast<std::size_t>(f)].add(x);
+          }
+          // Pooled in place (docs/scoring.md §4): NaN = no window yet; mean sums, divided below.
+          const double score = score_error_vector(s, e.data(), nullptr, F, contrib.data(), work.data());
+          pool_window_score(s.pooling, std::isnan(scores[r]), score, contrib.data(), F, scores[r],
+                            contributions + r * F);
         }
-        // Pooled in place (docs/scoring.md §4): NaN = no window yet; mean sums, divided below.
-        const double score = score_error_vector(s, e.data(), nullptr, F, contrib.data(), work.data());
-        pool_window_score(s.pooling, std::isnan(scores[r]), score, contrib.data(), F, scores[r], contributions + r * F);
       }
     }
     m_spread.windows += count;
