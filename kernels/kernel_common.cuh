@@ -11,8 +11,10 @@
 /// Asks nvcc to unroll the loop that follows (registers indexed by its counter stay registers);
 /// nothing in the harness.
 #define RNNAD_UNROLL
+#include "rnnad/half_bits.h"
 #else
 #include <cooperative_groups.h>
+#include <cuda_fp16.h>
 
 #include <cstddef>
 
@@ -38,5 +40,18 @@ namespace rnnad::cuda {
 
 /// Full-warp mask for the *_sync intrinsics.
 inline constexpr unsigned kFullWarpMask = 0xffffffffu;
+
+/// IEEE binary16 bits (the low 16 bits of `bits`) -> float, exact; and float -> the nearest
+/// binary16's bits, ties to even. nvcc: the cvt instructions (cuda_fp16.h); harness: the exact
+/// software conversions of rnnad/half_bits.h.
+#if defined(RNNAD_SIM)
+inline float half_bits_to_float(unsigned bits) { return f16_bits_to_float(static_cast<std::uint16_t>(bits)); }
+inline unsigned float_to_half_bits(float v) { return float_to_f16_bits(v); }
+#else
+__device__ __forceinline__ float half_bits_to_float(unsigned bits) {
+  return __half2float(__ushort_as_half(static_cast<unsigned short>(bits)));
+}
+__device__ __forceinline__ unsigned float_to_half_bits(float v) { return __half_as_ushort(__float2half_rn(v)); }
+#endif
 
 }  // namespace rnnad::cuda

@@ -9,7 +9,9 @@
 // [r U, r U + U) for all gates, so the unit's gate update needs no exchange. Thread t of a block
 // works on local unit j = t / S for k values k = s + S i (s = t % S, i < kpt): its weights
 // W_hh[g H + j, k] for every gate g stay in registers (kRegKpt > 0, zero padded to kRegKpt) or in
-// shared memory ([kpt][gates][threads], thread-contiguous: conflict-free). Per step:
+// shared memory ([kpt][gates][threads] fp32 words, thread-contiguous: conflict-free; or, for a
+// model whose weights are exact in F16 / BF16, the same with two k indices per word: half the
+// bytes and half the loads, unpacked to fp32 before the products). Per step:
 //   1. the lane that will update (row r, unit j) loads gx[t, r, g H + j] + b_ih (in flight
 //      during the products; which rows a lane updates follows from its lane bits, step 3);
 //   2. every thread forms its partial sums over its k for all rows and gates (h is a broadcast
@@ -28,7 +30,8 @@
 // Shared memory: persistent_shared_bytes(); the launcher opts in above 48 KiB.
 // Supported H: what persistent_plan() finds room for (docs/kernels.md §9 lists the limits).
 // Numerics: fp32, fmaf; each lane sums its k in increasing order, then the shuffle tree adds the
-// lanes in a fixed order: the same bits on every run and every schedule.
+// lanes in a fixed order: the same bits on every run and every schedule. 16-bit pairs hold the
+// same values (exact), so a plan with them gives the bits of the same plan with fp32 words.
 #pragma once
 
 #include <type_traits>
@@ -83,6 +86,28 @@ __device__ __forceinline__ void persistent_accumulate(float (&acc)[kRows][kGates
   }
 }
 
+/// Two weights k = 2p (low half) and 2p + 1 (high half) of a gate packed in one word: F16 or BF16
+/// bits of values exact in that format (so the narrowing below only drops zero bits).
+template <PersistentWeights kW>
+__device__ __forceinline__ unsigned persistent_pack(float lo, float hi) {
+  static_assert(kW != PersistentWeights::F32, "16-bit pairs only");
+  if constexpr (kW == PersistentWeights::BF16) return (__float_as_uint(lo) >> 16) | (__float_as_uint(hi) & 0xffff0000u);
+  return float_to_half_bits(lo) | (float_to_half_bits(hi) << 16);
+}
+
+/// The two fp32 weights of a word packed by persistent_pack (exact).
+template <PersistentWeights kW>
+__device__ __forceinline__ void persistent_unpack(unsigned word, float& lo, float& hi) {
+  static_assert(kW != PersistentWeights::F32, "16-bit pairs only");
+  if constexpr (kW == PersistentWeights::BF16) {
+    lo = __uint_as_float(word << 16);
+    hi = __uint_as_float(word & 0xffff0000u);
+  } else {
+    lo = half_bits_to_float(word & 0xffffu);
+    hi = half_bits_to_float(word >> 16);
+  }
+}
+
 /// One level of the transposing reduction: rows [0, 2 kHalf) held, [0, kHalf) kept: this lane's
 /// half (the upper one when lane bit `off` is set) plus the partner's copy of the same half.
 template <int kHalf, int kGates, int kRows>
@@ -101,16 +126,21 @@ __device__ __forceinline__ void persistent_fold(float (&acc)[kRows][kGates], int
 
 /// The whole recurrence; arguments and shapes: PersistentRnnArgs, work split: PersistentGeometry
 /// (persistent_plan()). kGates: 4 LSTM or folded GRU (a.cell), 3 GRU, 1 RNN; kRows == geo.rows;
-/// kRegKpt == geo.reg_kpt.
-template <int kGates, int kRows, int kRegKpt>
+/// kRegKpt == geo.reg_kpt; kW == geo.weights (F32 whenever kRegKpt > 0). Shared-memory words hold
+/// 16-bit pairs as the float of the same bits: moved, never computed with (finite F16 / BF16
+/// halves never make a NaN pattern).
+template <int kGates, int kRows, int kRegKpt, PersistentWeights kW = PersistentWeights::F32>
 __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows))
     persistent_rnn_kernel(PersistentRnnArgs a, PersistentGeometry geo) {
+  static_assert(kRegKpt == 0 || kW == PersistentWeights::F32, "registers hold fp32 weights");
+  constexpr bool kPairs = kW != PersistentWeights::F32;
   const int H = a.hidden, G = kGates * H, S = geo.slices, kpt = geo.kpt, U = geo.units, C = geo.cluster;
   const int dsm = geo.grid_sync ? 1 : C;  // blocks sharing h through distributed shared memory
   const int hpad = S * (kRegKpt > 0 ? kRegKpt : kpt), threads = static_cast<int>(blockDim.x),
             tid = static_cast<int>(threadIdx.x);
+  const int w_words = kPairs ? (kpt + 1) / 2 : kpt;  // shared-memory words per gate and thread
   const std::size_t w_count = kRegKpt > 0 ? 0
-                                          : static_cast<std::size_t>(kpt) * static_cast<std::size_t>(kGates) *
+                                          : static_cast<std::size_t>(w_words) * static_cast<std::size_t>(kGates) *
                                                 static_cast<std::size_t>(threads);
   RNNAD_DYNAMIC_SHARED_ARRAY(float, smem,
                              w_count + static_cast<std::size_t>(kRows) * static_cast<std::size_t>(2 * hpad + U));
@@ -132,21 +162,29 @@ __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows)
     if ((s & off_left) != 0) row0 += half;
   const bool owner = active && row0 < rows && (off_left < 1 || (s & (2 * off_left - 1)) == 0);
 
-  // The thread's weights W_hh[g H + j, k] = w_hh_t[k G + g H + j]; zero past H and for idle threads.
+  // The thread's weight W_hh[g H + j, k] = w_hh_t[k G + g H + j] of its i-th k (k = s + S i);
+  // zero past H and for idle threads.
+  auto weight = [&](int i, int g) {
+    const int k = s + S * i;
+    return active && k < H ? a.w_hh_t[static_cast<std::size_t>(k) * static_cast<std::size_t>(G) +
+                                      static_cast<std::size_t>(g * H + j)]
+                           : 0.0f;
+  };
+  // Word p of gate g of this thread in shared memory.
+  auto w_at = [&](int p, int g) {
+    return static_cast<std::size_t>(p * kGates + g) * static_cast<std::size_t>(threads) + static_cast<std::size_t>(tid);
+  };
   float w_r[kRegKpt > 0 ? kRegKpt : 1][kGates];
   RNNAD_UNROLL
-  for (int i = 0; i < (kRegKpt > 0 ? kRegKpt : kpt); ++i) {
-    const int k = s + S * i;
+  for (int p = 0; p < (kRegKpt > 0 ? kRegKpt : w_words); ++p) {
     RNNAD_UNROLL
     for (int g = 0; g < kGates; ++g) {
-      const float w = active && k < H ? a.w_hh_t[static_cast<std::size_t>(k) * static_cast<std::size_t>(G) +
-                                                 static_cast<std::size_t>(g * H + j)]
-                                      : 0.0f;
       if constexpr (kRegKpt > 0)
-        w_r[i][g] = w;
+        w_r[p][g] = weight(p, g);
+      else if constexpr (kPairs)
+        w_s[w_at(p, g)] = __uint_as_float(persistent_pack<kW>(weight(2 * p, g), weight(2 * p + 1, g)));
       else
-        w_s[static_cast<std::size_t>(i * kGates + g) * static_cast<std::size_t>(threads) +
-            static_cast<std::size_t>(tid)] = w;
+        w_s[w_at(p, g)] = weight(p, g);
     }
   }
   // h0 into buffer 0 (every block of a cluster holds the whole h), zeros into buffer 1 (its
@@ -198,13 +236,25 @@ __global__ void __launch_bounds__(persistent_max_threads(kGates, kRegKpt, kRows)
     if constexpr (kRegKpt > 0) {
       RNNAD_UNROLL
       for (int i = 0; i < kRegKpt; ++i) persistent_accumulate<kGates, kRows>(acc, w_r[i], h_cur, hpad, s + S * i);
+    } else if constexpr (kPairs) {
+      // One word per gate carries k indices i and i + 1 (the pair past kpt is not summed, so the
+      // sums are those of the fp32 words, term for term).
+      for (int i = 0; i < kpt; i += 2) {
+        float lo[kGates], hi[kGates];
+        RNNAD_UNROLL
+        for (int g = 0; g < kGates; ++g) {
+          const float v = w_s[w_at(i / 2, g)];
+          persistent_unpack<kW>(__float_as_uint(v), lo[g], hi[g]);
+        }
+        persistent_accumulate<kGates, kRows>(acc, lo, h_cur, hpad, s + S * i);
+        if (i + 1 < kpt) persistent_accumulate<kGates, kRows>(acc, hi, h_cur, hpad, s + S * (i + 1));
+      }
     } else {
       for (int i = 0; i < kpt; ++i) {
         float w[kGates];
         RNNAD_UNROLL
         for (int g = 0; g < kGates; ++g) {
-          const float v = w_s[static_cast<std::size_t>(i * kGates + g) * static_cast<std::size_t>(threads) +
-                              static_cast<std::size_t>(tid)];
+          const float v = w_s[w_at(i, g)];
           w[g] = v;
         }
         persistent_accumulate<kGates, kRows>(acc, w, h_cur, hpad, s + S * i);
@@ -299,10 +349,24 @@ void persistent_kernel_for(PersistentCell cell, const PersistentGeometry& geo, F
   auto by_kpt = [&](auto gates_tag) {
     constexpr int kG = decltype(gates_tag)::value;
     if (geo.reg_kpt == 0) {
-      if (geo.rows == 1)
-        f(persistent_rnn_kernel<kG, 1, 0>);
-      else
-        f(persistent_rnn_kernel<kG, kPersistentWideRows, 0>);
+      auto by_rows = [&](auto weights_tag) {
+        constexpr PersistentWeights kW = decltype(weights_tag)::value;
+        if (geo.rows == 1)
+          f(persistent_rnn_kernel<kG, 1, 0, kW>);
+        else
+          f(persistent_rnn_kernel<kG, kPersistentWideRows, 0, kW>);
+      };
+      switch (geo.weights) {
+        case PersistentWeights::F16:
+          by_rows(std::integral_constant<PersistentWeights, PersistentWeights::F16>{});
+          break;
+        case PersistentWeights::BF16:
+          by_rows(std::integral_constant<PersistentWeights, PersistentWeights::BF16>{});
+          break;
+        default:
+          by_rows(std::integral_constant<PersistentWeights, PersistentWeights::F32>{});
+          break;
+      }
       return;
     }
     switch (geo.reg_kpt) {

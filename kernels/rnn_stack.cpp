@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "rnnad/cuda/cell_kernels.h"
 #include "rnnad/cuda/gate_kernels.h"
@@ -51,7 +52,8 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
       m_max_seq_len(max_seq_len),
       m_chunk_steps(1),
       m_strategy(strategy),
-      m_device(persistent_device(ctx)) {
+      m_device(persistent_device(ctx)),
+      m_exact(PersistentWeights::F32) {
   if (dims.proj_size > 0)
     throw UnsupportedError("the CUDA backend does not run an LSTM with proj_size > 0 (proj_size " +
                            std::to_string(dims.proj_size) + "); it runs on the CPU (device cpu)");
@@ -59,22 +61,27 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
     throw ShapeError("cuda::RnnStack: max_batch must be in [1, 2^31) and max_seq_len >= 1 (got " +
                      std::to_string(max_batch) + ", " + std::to_string(max_seq_len) + ")");
   const int64_t D = dims.num_directions(), L = dims.num_layers, G = dims.gate_size(), H = dims.hidden_size;
+  if (static_cast<int64_t>(params.size()) != L * D)
+    throw std::invalid_argument("cuda::RnnStack: expected " + std::to_string(L * D) + " parameter sets, got " +
+                                std::to_string(params.size()));
+  std::vector<std::pair<const float*, std::size_t>> w_hh;
+  for (const RnnParams& p : params) {
+    if (!p.weight_ih || !p.weight_hh) throw std::invalid_argument("cuda::RnnStack: null weight");
+    w_hh.emplace_back(p.weight_hh, sz(G * H));
+  }
+  m_exact = persistent_exact_weights(w_hh);
   if (strategy == Strategy::Persistent)
     for (int64_t b : {int64_t{1}, max_batch})  // the plans with 1 and with 8 rows per block
-      if (!persistent_plan(persistent_cell(dims.cell), static_cast<int>(H), static_cast<int>(b), m_device))
+      if (!persistent_plan(persistent_cell(dims.cell), static_cast<int>(H), static_cast<int>(b), m_device, {}, m_exact))
         throw UnsupportedError("the persistent kernel keeps W_hh on chip: hidden size " + std::to_string(H) +
                                " at batch " + std::to_string(b) + " does not fit " + ctx.description() +
                                " (registers and shared memory of one block, of a cluster of up to 8, or of up to "
                                "one block per SM with 1 batch row per block; use the step or gemm kernels)");
-  if (static_cast<int64_t>(params.size()) != L * D)
-    throw std::invalid_argument("cuda::RnnStack: expected " + std::to_string(L * D) + " parameter sets, got " +
-                                std::to_string(params.size()));
   ctx.activate();
   const bool gemm = strategy == Strategy::Gemm || (strategy == Strategy::Auto && gemm_step(max_batch, G));
   for (int64_t l = 0; l < L; ++l)
     for (int64_t d = 0; d < D; ++d) {
       const RnnParams& p = params[sz(l * D + d)];
-      if (!p.weight_ih || !p.weight_hh) throw std::invalid_argument("cuda::RnnStack: null weight");
       Layer w;
       w.w_ih = upload(p.weight_ih, sz(G * dims.layer_input_size(l)));
       w.w_hh_t = upload_transposed(p.weight_hh, G, H);
@@ -99,9 +106,10 @@ PersistentDevice persistent_device(const Context& ctx) {
 }
 
 std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, const PersistentDevice& dev,
-                                                      PersistentCell cell, int64_t hidden, int64_t batch) {
+                                                      PersistentCell cell, int64_t hidden, int64_t batch,
+                                                      PersistentWeights exact) {
   const std::optional<PersistentGeometry> plan =
-      persistent_plan(cell, static_cast<int>(hidden), static_cast<int>(batch), dev);
+      persistent_plan(cell, static_cast<int>(hidden), static_cast<int>(batch), dev, {}, exact);
   // One wave: every block of the launch resident at once (a later wave would wait T steps; a
   // grid-wide barrier requires it); for clusters and grid-wide plans, as the device reports it
   // (clusters must fit whole into a GPC).
@@ -116,7 +124,7 @@ std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, const 
 
 Strategy RnnStack::strategy_for(int64_t batch, int64_t seq_len) const {
   if (m_strategy != Strategy::Auto) return m_strategy;
-  if (seq_len >= 2 && m_wave.fits(m_ctx, m_device, persistent_cell(m_dims.cell), m_dims.hidden_size, batch))
+  if (seq_len >= 2 && m_wave.fits(m_ctx, m_device, persistent_cell(m_dims.cell), m_dims.hidden_size, batch, m_exact))
     return Strategy::Persistent;
   return gemm_step(batch, m_dims.gate_size()) ? Strategy::Gemm : Strategy::Step;
 }
@@ -172,6 +180,7 @@ void RnnStack::run_direction(int64_t l, int64_t d, int64_t T, int64_t B, const f
       a.hidden = static_cast<int>(H);
       a.cell = persistent_cell(m_dims.cell);
       a.reverse = reverse;
+      a.exact_weights = m_exact;
       persistent_rnn(a, m_device, m_ctx.stream());
       h_prev = out + (reverse ? t0 : t0 + n - 1) * B * ld_out + d * H;
       ld_prev = ld_out;

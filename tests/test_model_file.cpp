@@ -1,6 +1,7 @@
 // Model file loading: valid files load with the right config, each rule of
 // docs/model_format.md rejects with a message naming the file and the tensor or field.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 
 #include "model_builder.h"
 #include "rnnad/error.h"
+#include "rnnad/half_bits.h"
 #include "rnnad/model.h"
 
 using namespace rnnad;
@@ -96,6 +98,51 @@ TEST_CASE("F16 and BF16 weights are upcast exactly", "[model]") {
   test::RawTensor inf{"weight_ih_l0", "F16", {2, 1}, {0x00, 0x7C, 0x00, 0x3C}};
   require_format_error(test::build_safetensors({inf, hh}, {{"rnnad.config", test::rnn_config_json(c)}}),
                        "tensor \"weight_ih_l0\" has a non-finite value at flat index 0");
+}
+
+TEST_CASE("16-bit conversions: widening exact, narrowing to nearest with ties to even", "[model][half]") {
+  // Hand-computed values (IEEE 754 binary16: 1 + 10 mantissa bits, bias 15; bfloat16: 1 + 7).
+  CHECK(f16_bits_to_float(0x3C00) == 1.0f);
+  CHECK(f16_bits_to_float(0x7BFF) == 65504.0f);
+  CHECK(f16_bits_to_float(0x0001) == std::ldexp(1.0f, -24));
+  CHECK(f16_bits_to_float(0x03FF) == std::ldexp(1023.0f, -24));
+  CHECK(f16_bits_to_float(0xC000) == -2.0f);
+  CHECK(bf16_bits_to_float(0x3F80) == 1.0f);
+  CHECK(bf16_bits_to_float(0xC040) == -3.0f);
+  CHECK(float_to_f16_bits(1.0f + std::ldexp(1.0f, -11)) == 0x3C00);      // tie: to even (down)
+  CHECK(float_to_f16_bits(1.0f + 3 * std::ldexp(1.0f, -11)) == 0x3C02);  // tie: to even (up)
+  CHECK(float_to_f16_bits(std::nextafter(1.0f + std::ldexp(1.0f, -11), 2.0f)) == 0x3C01);
+  CHECK(float_to_f16_bits(65519.0f) == 0x7BFF);
+  CHECK(float_to_f16_bits(65520.0f) == 0x7C00);  // the tie above the largest finite goes to infinity
+  CHECK(float_to_f16_bits(-1e9f) == 0xFC00);
+  CHECK(float_to_f16_bits(std::ldexp(1.0f, -25)) == 0x0000);     // tie between 0 and 2^-24: 0
+  CHECK(float_to_f16_bits(std::ldexp(3.0f, -25)) == 0x0002);     // tie between 1 and 2 units: 2
+  CHECK(float_to_f16_bits(std::ldexp(2047.0f, -25)) == 0x0400);  // rounds up into the normals
+  CHECK(float_to_f16_bits(-0.0f) == 0x8000);
+  CHECK((float_to_f16_bits(std::nanf("")) & 0x7E00) == 0x7E00);
+  CHECK(float_to_bf16_bits(1.0f + std::ldexp(1.0f, -8)) == 0x3F80);      // tie: to even (down)
+  CHECK(float_to_bf16_bits(1.0f + 3 * std::ldexp(1.0f, -8)) == 0x3F82);  // tie: to even (up)
+  CHECK(float_to_bf16_bits(-3.0f) == 0xC040);
+  // Every finite binary16 survives the round trip; each midpoint between neighbours rounds to the
+  // even one, and anything just past it to the far neighbour.
+  int bad = 0;
+  for (unsigned b = 0; b < 0x7C00; ++b) {
+    const auto h = static_cast<std::uint16_t>(b);
+    const float v = f16_bits_to_float(h);
+    bad += float_to_f16_bits(v) != h || float_to_f16_bits(-v) != (h | 0x8000u) || !exact_in_f16(v);
+    if (b + 1 < 0x7C00) {
+      const float next = f16_bits_to_float(static_cast<std::uint16_t>(b + 1));
+      const float mid = v + (next - v) / 2;  // exact in float
+      bad += float_to_f16_bits(mid) != ((b % 2 == 0) ? b : b + 1);
+      bad += float_to_f16_bits(std::nextafter(mid, 1e9f)) != b + 1;
+      bad += float_to_f16_bits(std::nextafter(mid, 0.0f)) != b;
+      bad += exact_in_f16(mid);
+    }
+  }
+  CHECK(bad == 0);
+  CHECK(exact_in_bf16(-3.0f));
+  CHECK_FALSE(exact_in_bf16(1.0f + std::ldexp(1.0f, -9)));
+  CHECK_FALSE(exact_in_f16(0.1f));
 }
 
 TEST_CASE("tensor rules name the tensor", "[model]") {

@@ -43,7 +43,9 @@ for cu in "$root"/kernels/*.cu; do
         print name "\t" regs "\t" stack "\t" st "\t" ld "\t" smem }' "$work/log")
   while IFS=$'\t' read -r name regs stack st ld smem; do
     [[ -z "$name" ]] && continue
-    pretty=$(echo "$name" | c++filt | sed -E 's/rnnad::cuda:://g; s/\(.*\)$//')
+    # The parameter list goes (the last parenthesised group); enum template arguments read as names.
+    pretty=$(echo "$name" | c++filt | sed -E 's/rnnad::cuda:://g; s/\([^()]*\)$//;
+      s/\(PersistentWeights\)0/F32/; s/\(PersistentWeights\)1/F16/; s/\(PersistentWeights\)2/BF16/')
     echo "| \`$pretty\` | $regs | $stack | $st / $ld | $smem |"
     if [[ "$stack" != 0 || "$st" != 0 || "$ld" != 0 ]]; then bad=1; fi
   done <<<"$out"

@@ -64,7 +64,8 @@ std::vector<Backend*> select_backends(const std::vector<std::unique_ptr<Backend>
 void list(const std::vector<std::unique_ptr<Backend>>& all) {
   for (const char* suite : {"cpu", "gpu", "quick"}) {
     std::printf("suite %s:\n", suite);
-    for (const auto& r : suite_rows(suite)) std::printf("  %-22s %-11s %s\n", r.id.c_str(), mode_name(r.mode), r.what.c_str());
+    for (const auto& r : suite_rows(suite))
+      std::printf("  %-25s %-11s %s\n", r.id.c_str(), mode_name(r.mode), r.what.c_str());
   }
   std::printf("backends:");
   for (const auto& b : all) std::printf(" %s", b->name().c_str());

@@ -36,6 +36,8 @@ struct Row {
   int64_t seq_len = 1;  ///< T of one call; the window length for Windows and Reconstruct; 1 for Step
   int64_t batch = 1;    ///< B: sequences, windows or streams per call
   int64_t horizon = 0;  ///< Windows: outputs of the linear head per window
+  bool bf16 = false;    ///< weights rounded to bfloat16 (a model stored as BF16): rnnad may hold W_hh as
+                        ///< 16-bit pairs on chip; every backend computes in fp32 on the same values
 };
 
 /// Rows of suite "cpu", "gpu" or "quick", in run order. Throws UsageError for another name.

@@ -1,10 +1,11 @@
 #include "workload.h"
 
 #include <cmath>
-#include <numbers>
 #include <nlohmann/json.hpp>
+#include <numbers>
 
 #include "model_builder.h"
+#include "rnnad/half_bits.h"
 
 namespace rnnad::bench {
 
@@ -131,6 +132,8 @@ Workload make_workload(const Row& row, std::uint32_t seed) {
     for (int64_t d : shape) n *= d;
     auto& v = weights[name] = sized(n);
     fill_uniform(v, rng, 1.0 / std::sqrt(static_cast<double>(row.hidden)));
+    if (row.bf16)
+      for (float& x : v) x = bf16_bits_to_float(float_to_bf16_bits(x));
   }
   w.model = Model::parse(test::build_model(json, weights), "rnnad_bench row " + row.id);
   weights.clear();

@@ -11,6 +11,7 @@
 
 #include "json_strict.h"
 #include "rnnad/error.h"
+#include "rnnad/half_bits.h"
 
 namespace rnnad {
 
@@ -57,29 +58,6 @@ std::uint64_t read_u64_le(const unsigned char* p) {
   std::uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
   return v;
-}
-
-// IEEE binary16 -> binary32, exact for every input (subnormals, infinities, NaN).
-float half_to_float(std::uint16_t h) {
-  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
-  std::uint32_t exp = (h >> 10) & 0x1fu;
-  std::uint32_t mant = h & 0x3ffu;
-  std::uint32_t bits;
-  if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else if (exp != 0) {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  } else if (mant == 0) {
-    bits = sign;
-  } else {  // subnormal half: normalise
-    exp = 113;
-    while ((mant & 0x400u) == 0) {
-      mant <<= 1;
-      --exp;
-    }
-    bits = sign | (exp << 23) | ((mant & 0x3ffu) << 13);
-  }
-  return std::bit_cast<float>(bits);
 }
 
 }  // namespace
@@ -258,7 +236,7 @@ std::vector<float> SafetensorsFile::to_f32(const TensorEntry& e) const {
       out[i] = std::bit_cast<float>(bits);
     } else {
       const auto h = static_cast<std::uint16_t>(p[2 * i] | (p[2 * i + 1] << 8));
-      out[i] = e.dtype == DType::F16 ? half_to_float(h) : std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16);
+      out[i] = e.dtype == DType::F16 ? f16_bits_to_float(h) : bf16_bits_to_float(h);
     }
     if (!std::isfinite(out[i]))
       throw FormatError(m_source + ": tensor " + quote(e.name) + " has a non-finite value at flat index " +

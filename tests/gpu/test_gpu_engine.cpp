@@ -22,6 +22,7 @@
 #include "model_builder.h"
 #include "rnnad/engine.h"
 #include "rnnad/error.h"
+#include "rnnad/half_bits.h"
 #include "rnnad/scoring.h"
 #include "rnnad/validate.h"
 
@@ -84,11 +85,21 @@ ForwardResult run_forward(const std::shared_ptr<const Model>& model, Device devi
 
 std::vector<float> payload(const GuardedBuffer& b) { return {b.data(), b.data() + b.size()}; }
 
+// Weights as a model stored in F16 or BF16 holds them (each value rounded to that format).
+enum class Weights16 { None, F16, BF16 };
+
 // GPU vs Eigen for one configuration; every output within design.md §7, guards intact.
 void check_against_cpu(const RnnConfig& cfg, int64_t T, int64_t B, std::uint32_t seed, float weight_scale,
-                       float input_scale, bool with_state, CudaKernels kernels = CudaKernels::Auto) {
+                       float input_scale, bool with_state, CudaKernels kernels = CudaKernels::Auto,
+                       Weights16 weights16 = Weights16::None) {
   std::mt19937 rng(seed);
-  auto model = test::make_rnn_model(cfg, test::random_rnn_weights(cfg, seed, weight_scale));
+  test::WeightMap weights = test::random_rnn_weights(cfg, seed, weight_scale);
+  for (auto& [name, values] : weights)
+    for (float& v : values)
+      v = weights16 == Weights16::F16    ? f16_bits_to_float(float_to_f16_bits(v))
+          : weights16 == Weights16::BF16 ? bf16_bits_to_float(float_to_bf16_bits(v))
+                                         : v;
+  auto model = test::make_rnn_model(cfg, weights);
   const int64_t LD = cfg.num_layers * cfg.num_directions(), H = cfg.hidden_size;
   const std::vector<float> x = uniform(rng, static_cast<std::size_t>(T * B * cfg.input_size), input_scale);
   std::vector<float> h0, c0;
@@ -98,7 +109,8 @@ void check_against_cpu(const RnnConfig& cfg, int64_t T, int64_t B, std::uint32_t
   }
   INFO(cell_type_name(cfg.mode) << " I=" << cfg.input_size << " H=" << H << " L=" << cfg.num_layers
                                 << " bi=" << cfg.bidirectional << " T=" << T << " B=" << B << " seed=" << seed
-                                << " kernels=" << static_cast<int>(kernels));
+                                << " kernels=" << static_cast<int>(kernels)
+                                << " weights16=" << static_cast<int>(weights16));
   const ForwardResult ref = run_forward(model, Device::Cpu, T, B, x, h0, c0);
   const ForwardResult got = run_forward(model, Device::Cuda, T, B, x, h0, c0, nullptr, kernels);
   CHECK(got.output.guard_damage("output") == "");
@@ -194,6 +206,20 @@ TEST_CASE("gpu engine: every recurrence strategy matches the Eigen path", "[gpu]
     check_against_cpu(rnn(CellType::Lstm, 25, 300), 20, 2, run_seed() + 3, 1.0f / std::sqrt(300.0f), 2.0f, true, k);
     check_against_cpu(rnn(CellType::Gru, 38, 500), 20, 1, run_seed() + 4, 1.0f / std::sqrt(500.0f), 2.0f, true, k);
   }
+  // Weights exact in F16 / BF16 (field case F21): W_hh as 16-bit pairs in shared memory where
+  // fp32 would need a larger group (LSTM 150 and GRU 180 in one block at batch 1, LSTM 400 in a
+  // cluster of 8, LSTM 180 at 8 rows per block in a cluster of 2), forced and as Auto picks them.
+  for (Weights16 w : {Weights16::F16, Weights16::BF16})
+    for (CudaKernels k : {CudaKernels::Auto, CudaKernels::Persistent}) {
+      check_against_cpu(rnn(CellType::Lstm, 25, 150), 30, 1, run_seed() + 7, 1.0f / std::sqrt(150.0f), 2.0f, true, k,
+                        w);
+      check_against_cpu(rnn(CellType::Gru, 38, 180, 2), 30, 1, run_seed() + 8, 1.0f / std::sqrt(180.0f), 2.0f, true, k,
+                        w);
+      check_against_cpu(rnn(CellType::Lstm, 25, 400), 20, 2, run_seed() + 9, 1.0f / std::sqrt(400.0f), 2.0f, true, k,
+                        w);
+      check_against_cpu(rnn(CellType::Lstm, 25, 180), 20, 300, run_seed() + 10, 1.0f / std::sqrt(180.0f), 2.0f, false,
+                        k, w);
+    }
   // No plan for 8 rows per block at H 500 (a batch of 1000): a clear error, not a failed launch.
   const RnnConfig big = rnn(CellType::Lstm, 3, 500);
   CHECK_THROWS_WITH(Engine(test::make_rnn_model(big, test::random_rnn_weights(big, 1, 0.05f)),

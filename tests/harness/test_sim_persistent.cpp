@@ -50,14 +50,30 @@ void launch_plan(const cuda::PersistentRnnArgs& a, const cuda::PersistentGeometr
       a.cell, geo, [&](auto kernel) { sim::launch(kernel, dim3(geo.grid_x), dim3(geo.block_x), opt, a, geo); });
 }
 
+// The nearest value of `exact`'s 16-bit format (ties to even); F32: v itself.
+float round_to(cuda::PersistentWeights exact, float v) {
+  switch (exact) {
+    case cuda::PersistentWeights::F16:
+      return f16_bits_to_float(float_to_f16_bits(v));
+    case cuda::PersistentWeights::BF16:
+      return bf16_bits_to_float(float_to_bf16_bits(v));
+    default:
+      return v;
+  }
+}
+
 // Runs the case through the kernel with the plan `force` pins (time reversed when `reverse`) and
-// compares it with the Eigen path on the correspondingly ordered input; returns the plan.
-cuda::PersistentGeometry check_case(const CellCase& c, bool reverse, const cuda::PersistentOverride& force = {},
-                                    std::vector<sim::Schedule> schedules = {sim::Schedule::Forward,
-                                                                            sim::Schedule::Reverse,
-                                                                            sim::Schedule::Random},
-                                    const cuda::PersistentDevice& dev = kDevice) {
-  const test::CellData d = test::make_cell_data(c);
+// compares it with the Eigen path on the correspondingly ordered input; returns the plan. With
+// `exact` F16 or BF16, every weight is first rounded to that format (as a model stored in it is)
+// and the plan may hold W_hh in it. `output` (when given) receives the output in reference order.
+cuda::PersistentGeometry check_case(
+    const CellCase& c, bool reverse, const cuda::PersistentOverride& force = {},
+    std::vector<sim::Schedule> schedules = {sim::Schedule::Forward, sim::Schedule::Reverse, sim::Schedule::Random},
+    const cuda::PersistentDevice& dev = kDevice, cuda::PersistentWeights exact = cuda::PersistentWeights::F32,
+    std::vector<float>* output = nullptr) {
+  test::CellData d = test::make_cell_data(c);
+  for (std::vector<float>* w : {&d.weight_ih, &d.weight_hh, &d.bias_ih, &d.bias_hh})
+    for (float& v : *w) v = round_to(exact, v);
   const std::size_t T = static_cast<std::size_t>(c.seq_len), B = static_cast<std::size_t>(c.batch),
                     H = static_cast<std::size_t>(c.hidden), I = static_cast<std::size_t>(c.input);
   const bool lstm = c.cell == CellType::Lstm;
@@ -81,13 +97,14 @@ cuda::PersistentGeometry check_case(const CellCase& c, bool reverse, const cuda:
                 h0 = guarded(d.h0);
   std::vector<float> first;
   const std::optional<cuda::PersistentGeometry> plan =
-      cuda::persistent_plan(cuda::persistent_cell(c.cell), c.hidden, c.batch, dev, force);
+      cuda::persistent_plan(cuda::persistent_cell(c.cell), c.hidden, c.batch, dev, force, exact);
   REQUIRE(plan);
   const cuda::PersistentGeometry geo = *plan;
   for (sim::Schedule s : schedules) {
     INFO(test::describe(c) << (reverse ? " reverse" : " forward") << ", schedule " << sim::schedule_name(s)
                            << ", plan: cluster " << geo.cluster << ", rows " << geo.rows << ", slices " << geo.slices
-                           << ", kpt " << geo.kpt << ", reg_kpt " << geo.reg_kpt << ", threads " << geo.block_x);
+                           << ", kpt " << geo.kpt << ", reg_kpt " << geo.reg_kpt << ", threads " << geo.block_x
+                           << ", weights " << static_cast<int>(geo.weights));
     GuardedBuffer out(T * B * H, GuardedBuffer::canary()), h_n(B * H, GuardedBuffer::canary()),
         cst = guarded(lstm ? d.c0 : std::vector<float>());
     cuda::PersistentRnnArgs a;
@@ -106,7 +123,8 @@ cuda::PersistentGeometry check_case(const CellCase& c, bool reverse, const cuda:
     a.hidden = c.hidden;
     a.cell = cuda::persistent_cell(c.cell);
     a.reverse = reverse;
-    if (force.cluster == 0 && force.slices == 0 && !force.shared_weights) {
+    a.exact_weights = exact;
+    if (force.cluster == 0 && force.slices == 0 && !force.shared_weights && !force.half_weights) {
       const cuda::PersistentGeometry checked = cuda::check_persistent_rnn_args(a, dev);
       CHECK(checked.block_x == geo.block_x);
     }
@@ -127,6 +145,7 @@ cuda::PersistentGeometry check_case(const CellCase& c, bool reverse, const cuda:
     else
       CHECK(std::memcmp(first.data(), got.data(), first.size() * sizeof(float)) == 0);
   }
+  if (output) *output = first;
   return geo;
 }
 
@@ -342,6 +361,109 @@ TEST_CASE("sim: every register-resident instantiation runs (each cell and padded
       REQUIRE(found);
       CHECK(check_case(found->first, false, found->second, {sim::Schedule::Random}).reg_kpt == reg_kpt);
     }
+}
+
+TEST_CASE("sim: W_hh as 16-bit pairs in shared memory (F16, BF16) gives the bits of fp32 words", "[sim][persistent]") {
+  // Weights rounded to F16 / BF16 (a model stored in that format): the same plan with W_hh held
+  // as 16-bit pairs and as fp32 words must give the same bits (the values are exact, the sums
+  // the same terms in the same order), and both must match the Eigen path on the rounded weights.
+  using cuda::PersistentWeights;
+  const std::vector<sim::Schedule> random{sim::Schedule::Random};
+  auto same_bits = [&](const CellCase& c, bool reverse, cuda::PersistentOverride force, PersistentWeights exact,
+                       const cuda::PersistentDevice& dev = kDevice) {
+    std::vector<float> pairs, words;
+    force.half_weights = true;
+    const cuda::PersistentGeometry g16 = check_case(c, reverse, force, random, dev, exact, &pairs);
+    force.half_weights = false;
+    force.shared_weights = true;
+    const cuda::PersistentGeometry g32 = check_case(c, reverse, force, random, dev, exact, &words);
+    CHECK(g16.weights == exact);
+    CHECK(g16.reg_kpt == 0);
+    CHECK(g32.weights == PersistentWeights::F32);
+    CHECK(g16.block_x == g32.block_x);
+    CHECK(g16.grid_x == g32.grid_x);
+    CHECK(g16.shared_bytes < g32.shared_bytes);
+    REQUIRE(pairs.size() == words.size());
+    CHECK(std::memcmp(pairs.data(), words.data(), pairs.size() * sizeof(float)) == 0);
+  };
+  for (PersistentWeights exact : {PersistentWeights::F16, PersistentWeights::BF16})
+    for (CellType cell : {CellType::Lstm, CellType::Gru, CellType::RnnTanh})
+      for (int batch : {1, 9})
+        for (int slices : {8, 32}) {  // H 33: 5 k per lane (the last word's high half unused), or 2
+          CellCase c;
+          c.cell = cell;
+          c.hidden = 33;
+          c.batch = batch;
+          c.seq_len = 6;
+          c.seed = static_cast<std::uint32_t>(13000 + 100 * static_cast<int>(exact) + 10 * batch + slices);
+          if (cell == CellType::RnnTanh) c.weight_scale = 1.0f / std::sqrt(33.0f);
+          INFO(cell_type_name(cell) << " weights " << static_cast<int>(exact) << " slices " << slices);
+          same_bits(c, slices == 32, {.slices = slices}, exact);
+        }
+  // Across a cluster of 2 (distributed shared memory) and a grid-wide group of 16 blocks.
+  CellCase c;
+  c.hidden = 64;
+  c.seq_len = 5;
+  c.seed = 13999;
+  for (int batch : {1, 9}) {
+    c.batch = batch;
+    same_bits(c, batch == 9, {.cluster = 2}, PersistentWeights::BF16);
+  }
+  constexpr cuda::PersistentDevice wide{36, 227 * 1024, true, true};
+  c.batch = 1;
+  c.cell = CellType::Gru;
+  same_bits(c, false, {.cluster = 16}, PersistentWeights::F16, wide);
+  // Pairs only for weights that are exact in a 16-bit format.
+  CHECK_FALSE(cuda::persistent_plan(cuda::PersistentCell::Lstm, 33, 1, kDevice, {.half_weights = true}));
+}
+
+TEST_CASE("sim: 16-bit weights raise the H one block holds (sm_90 budget)", "[sim][persistent]") {
+  using cuda::PersistentCell;
+  using cuda::PersistentWeights;
+  constexpr cuda::PersistentDevice h200{132, 227 * 1024, true, true};
+  auto largest_one_block = [&](PersistentCell cell, int batch, PersistentWeights exact) {
+    int h = 0;
+    for (int H = 1; H <= 400; ++H)
+      if (const auto p = cuda::persistent_plan(cell, H, batch, h200, {}, exact); p && p->cluster == 1) h = H;
+    return h;
+  };
+  for (PersistentCell cell : {PersistentCell::Lstm, PersistentCell::Gru})
+    for (int batch : {1, 200}) {
+      const int fp32 = largest_one_block(cell, batch, PersistentWeights::F32);
+      const int f16 = largest_one_block(cell, batch, PersistentWeights::F16);
+      INFO("cell " << static_cast<int>(cell) << " batch " << batch << ": fp32 " << fp32 << ", 16-bit " << f16);
+      CHECK(largest_one_block(cell, batch, PersistentWeights::BF16) == f16);
+      if (batch == 1)
+        CHECK(f16 >= fp32 * 13 / 10);  // half the bytes: about sqrt(2) more H, less the h and c buffers
+      else  // 8 rows: a block's threads (its register budget), not its shared memory, are the limit
+        CHECK(f16 == fp32);
+    }
+  // Where registers or fp32 words fit, the plan keeps them (no unpacking in the inner loop).
+  const auto ad1 = cuda::persistent_plan(PersistentCell::Lstm, 80, 1, h200, {}, PersistentWeights::BF16);
+  REQUIRE(ad1);
+  CHECK(ad1->reg_kpt == 12);
+  CHECK(ad1->weights == PersistentWeights::F32);
+  const auto h110 = cuda::persistent_plan(PersistentCell::Lstm, 110, 1, h200, {}, PersistentWeights::F16);
+  REQUIRE(h110);
+  CHECK(h110->reg_kpt == 0);
+  CHECK(h110->weights == PersistentWeights::F32);
+  // Past fp32's one-block limit the pairs keep one block; the kernel runs on both sides of the
+  // pairs' own limit (the boundary test above does fp32's).
+  const int last = largest_one_block(PersistentCell::Lstm, 1, PersistentWeights::BF16);
+  const auto at_last = cuda::persistent_plan(PersistentCell::Lstm, last, 1, h200, {}, PersistentWeights::BF16);
+  const auto past = cuda::persistent_plan(PersistentCell::Lstm, last + 1, 1, h200, {}, PersistentWeights::BF16);
+  REQUIRE(at_last);
+  REQUIRE(past);
+  CHECK(at_last->weights == PersistentWeights::BF16);
+  CHECK(past->cluster == 2);
+  for (int H : {last, last + 1}) {
+    CellCase c;
+    c.hidden = H;
+    c.seq_len = 2;
+    c.seed = static_cast<std::uint32_t>(14000 + H);
+    c.weight_scale = 1.0f / std::sqrt(static_cast<float>(H));
+    check_case(c, false, {}, {sim::Schedule::Random}, h200, PersistentWeights::BF16);
+  }
 }
 
 TEST_CASE("sim: persistent launch checks name the limit", "[sim][persistent]") {

@@ -133,6 +133,27 @@ TEST_CASE("harness: shared and global atomics", "[sim][harness]") {
   }
 }
 
+TEST_CASE("harness: float bit moves keep every pattern; 16-bit conversions are exact", "[sim][harness]") {
+  // Words whose float reading is a NaN, an infinity, a subnormal and -0 come back unchanged; the
+  // low halves are binary16 patterns (1.0, the smallest subnormal, -2.0, 65504, and a NaN).
+  const std::vector<unsigned> in = {0x7fc00001u, 0xff800000u, 0x00000001u, 0x80000000u,
+                                    0x12343c00u, 0x00010001u, 0xabcdc000u, 0x00007bffu};
+  const std::vector<unsigned> halves_as_float = {0x3f800000u, 0x33800000u, 0xc0000000u, 0x477fe000u};
+  for (const sim::LaunchOptions& o : schedules()) {
+    std::vector<unsigned> out(3 * in.size());
+    sim::launch(sim_test::bit_moves_kernel, dim3(1), dim3(static_cast<unsigned>(in.size())), o, in.data(), out.data());
+    for (std::size_t t = 0; t < in.size(); ++t) {
+      const unsigned w = in[(t + 1) % in.size()];
+      CHECK(out[3 * t] == w);
+      if ((w & 0x7c00u) != 0x7c00u) CHECK(out[3 * t + 1] == (w & 0xffffu));  // finite halves round-trip
+    }
+    CHECK(out[3 * 3 + 2] == halves_as_float[0]);  // thread 3 reads word 4: 0x3c00
+    CHECK(out[3 * 4 + 2] == halves_as_float[1]);  // word 5: 0x0001
+    CHECK(out[3 * 5 + 2] == halves_as_float[2]);  // word 6: 0xc000
+    CHECK(out[3 * 6 + 2] == halves_as_float[3]);  // word 7: 0x7bff
+  }
+}
+
 TEST_CASE("harness: grid.sync in a cooperative launch; refused otherwise", "[sim][harness]") {
   for (sim::LaunchOptions o : schedules()) {
     std::vector<float> published(6, 0.0f), sums(6, 0.0f);

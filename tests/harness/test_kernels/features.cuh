@@ -71,6 +71,22 @@ __global__ void ticket_kernel(unsigned* counter, unsigned* ticket) {
   ticket[gid] = atomicAdd(counter, 1u);
 }
 
+/// Bit moves and 16-bit conversions: thread t stores word in[t] into shared memory as the float
+/// of its bits, reads it back after a barrier, and writes out[3t] = the word, out[3t + 1] = the
+/// binary16 bits of its low half widened to float and narrowed again, out[3t + 2] = the float of
+/// the word's low half as binary16 (bits). Geometry: one block of n threads.
+__global__ void bit_moves_kernel(const unsigned* in, unsigned* out) {
+  RNNAD_SHARED_ARRAY(float, words, 64);
+  const int t = static_cast<int>(threadIdx.x);
+  words[t] = __uint_as_float(in[t]);
+  __syncthreads();
+  const float v = words[(t + 1) % static_cast<int>(blockDim.x)];
+  const unsigned w = __float_as_uint(v);
+  out[3 * t] = w;
+  out[3 * t + 1] = cuda::float_to_half_bits(cuda::half_bits_to_float(w & 0xffffu));
+  out[3 * t + 2] = __float_as_uint(cuda::half_bits_to_float(w & 0xffffu));
+}
+
 /// Shared-memory histogram of keys in [0, 8) with shared and global atomics.
 /// Layout: keys [n], hist [8]; geometry: any grid, block >= 8 threads.
 __global__ void histogram_kernel(const int* keys, int n, unsigned* hist) {

@@ -13,6 +13,7 @@
 
 #include "rnnad/cell_type.h"
 #include "rnnad/error.h"
+#include "rnnad/half_bits.h"
 
 struct CUstream_st;
 
@@ -22,6 +23,11 @@ namespace rnnad::cuda {
 /// decoder with its output head folded in (rnnad/cuda/feedback_decoder.h), four column blocks
 /// [r, z, n_h, n_x]: n = tanh(n_x + b_ih[n_x] + r * (n_h + b_hh[n_h])), the rest as Gru.
 enum class PersistentCell : int { Lstm = 0, Gru = 1, RnnTanh = 2, RnnRelu = 3, GruFolded = 4 };
+
+/// How W_hh may be held on chip: F32, or two 16-bit values per 32-bit word (F16: IEEE binary16;
+/// BF16: bfloat16). 16 bits are exact only for a model whose weights were stored in that format
+/// (safetensors F16 / BF16, field case F21): the products and sums stay fp32 either way.
+enum class PersistentWeights : int { F32 = 0, F16 = 1, BF16 = 2 };
 
 /// Shapes (B = batch, H = hidden, G = 4H / 3H / H; T = seq_len), row-major fp32 device memory:
 ///   gx [T, B, G]: x_t W_ih^T WITHOUT bias for every step (contiguous), or null: no input
@@ -33,6 +39,9 @@ enum class PersistentCell : int { Lstm = 0, Gru = 1, RnnTanh = 2, RnnRelu = 3, G
 ///   offsets `out` by d*H for a direction of a bidirectional layer); h_n [B, H] or null.
 /// Steps run t = 0 .. T-1, or T-1 .. 0 when `reverse`. h0 is read before the first step writes:
 /// it may point into `out` outside this launch's rows (the last row of a previous chunk).
+/// exact_weights: a 16-bit format every value of w_hh_t is exact in (persistent_exact_weights()),
+/// so the plan may hold W_hh in it in shared memory; F32 (the default) claims nothing. A wrong
+/// claim rounds the weights (never checked on the device: the caller checks on the host).
 struct PersistentRnnArgs {
   const float* gx = nullptr;
   const float* w_hh_t = nullptr;
@@ -49,7 +58,22 @@ struct PersistentRnnArgs {
   int ld_out = 0;
   PersistentCell cell = PersistentCell::Lstm;
   bool reverse = false;
+  PersistentWeights exact_weights = PersistentWeights::F32;
 };
+
+/// The 16-bit format every value of every array in `arrays` is exact in: BF16 when all are (its
+/// unpacking is cheaper), else F16, else F32 (none). Each element is a pair (const float* values
+/// in host memory, std::size_t count); O(total count).
+template <class Arrays>
+PersistentWeights persistent_exact_weights(const Arrays& arrays) {
+  bool bf16 = true, f16 = true;
+  for (const auto& [w, n] : arrays)
+    for (std::size_t i = 0; i < n && (bf16 || f16); ++i) {
+      bf16 = bf16 && exact_in_bf16(w[i]);
+      f16 = f16 && exact_in_f16(w[i]);
+    }
+  return bf16 ? PersistentWeights::BF16 : f16 ? PersistentWeights::F16 : PersistentWeights::F32;
+}
 
 /// The persistent kernel's cell for a PyTorch cell type.
 inline PersistentCell persistent_cell(CellType c) {
@@ -114,7 +138,9 @@ inline constexpr int persistent_max_threads(int gates, int reg_kpt, int rows) {
 ///   i < kpt: `slices` lanes (at least `rows`) split each unit's dot products over k and meet by
 ///   warp shuffles, which leave each row's sums in one lane.
 ///   reg_kpt > 0: each thread keeps its gates x reg_kpt weights in registers (kpt <= reg_kpt,
-///   padded with zeros); 0: the weights live in dynamic shared memory, [kpt][gates][threads].
+///   padded with zeros), as fp32; 0: the weights live in dynamic shared memory, as fp32
+///   [kpt][gates][threads] words (weights F32), or as 16-bit pairs [ceil(kpt / 2)][gates][threads]
+///   (weights F16 / BF16: word (p, g, t) holds k index 2p in its low half, 2p + 1 in its high one).
 ///   The group's blocks exchange each step's h: within the block (cluster 1), by distributed
 ///   shared memory (a thread-block cluster; cluster 2-8), or, when grid_sync, through the output
 ///   sequence in global memory and a grid-wide barrier (cluster > 8, cooperative launch, every
@@ -130,6 +156,7 @@ struct PersistentGeometry {
   int slices = 0;
   int kpt = 0;
   int reg_kpt = 0;
+  PersistentWeights weights = PersistentWeights::F32;  ///< how shared-memory weights are held
   std::size_t shared_bytes = 0;
 };
 
@@ -141,8 +168,9 @@ inline constexpr int persistent_hpad(const PersistentGeometry& g) {
 
 /// Dynamic shared memory of a launch with this plan, bytes.
 inline std::size_t persistent_shared_bytes(const PersistentGeometry& g, int gates) {
+  const int words = g.weights == PersistentWeights::F32 ? g.kpt : (g.kpt + 1) / 2;  // per gate and thread
   const std::size_t w = g.reg_kpt > 0 ? 0
-                                      : static_cast<std::size_t>(g.kpt) * static_cast<std::size_t>(gates) *
+                                      : static_cast<std::size_t>(words) * static_cast<std::size_t>(gates) *
                                             static_cast<std::size_t>(g.block_x);
   const std::size_t h = 2 * static_cast<std::size_t>(g.rows) * static_cast<std::size_t>(persistent_hpad(g));
   return (w + h + static_cast<std::size_t>(g.rows) * static_cast<std::size_t>(g.units)) * sizeof(float);
@@ -153,6 +181,7 @@ struct PersistentOverride {
   int cluster = 0;              ///< blocks per batch slice: 1, 2-8 (a cluster), more (grid-wide)
   int slices = 0;               ///< lanes per unit: 1, 2, 4, 8, 16 or 32
   bool shared_weights = false;  ///< weights in shared memory even where registers would do
+  bool half_weights = false;    ///< weights in shared memory as 16-bit pairs (needs an exact format)
 };
 
 /// The plan for a call with `batch` rows, or nothing when W_hh does not fit on chip even split
@@ -161,15 +190,19 @@ struct PersistentOverride {
 ///   cluster: the smallest group that holds the weights, trying the units split over 1, 2, 4, 8,
 ///     ... blocks; the group is the ceil(H / units) blocks that own units (2-8: a cluster, only
 ///     with clusters; more: a grid-wide barrier, only while the grid has at most one block per SM);
-///   mode: registers when rows is 1 and a reg_kpt fits the register budget, else shared memory;
+///   mode: registers when rows is 1 and a reg_kpt fits the register budget, else fp32 in shared
+///     memory, else (only when `exact` is F16 or BF16) 16-bit pairs in shared memory: half the
+///     bytes, so 16 bits let a group of fewer blocks hold W_hh (LSTM up to H 168 in one block);
 ///   slices: among those that fit (1024 threads at most), the one of least estimated step cost
 ///     gates * (rows * kpt + 4 * shuffles): one FMA per gate, row and k, and the shuffles of the
 ///     kernel's reduction (a warp shuffle issues at a quarter of the FMA rate); the larger slices
 ///     on a tie.
 /// `force` pins cluster, slices or mode; nothing is returned when the pinned plan does not fit.
+/// `exact`: a 16-bit format every W_hh value is exact in (persistent_exact_weights()), or F32.
 inline std::optional<PersistentGeometry> persistent_plan(PersistentCell cell, int hidden, int batch,
                                                          const PersistentDevice& dev,
-                                                         const PersistentOverride& force = {}) {
+                                                         const PersistentOverride& force = {},
+                                                         PersistentWeights exact = PersistentWeights::F32) {
   // Beyond 2^20 units W_hh alone is terabytes; the bound keeps the int arithmetic below exact.
   if (hidden < 1 || batch < 1 || hidden > (1 << 20)) return std::nullopt;
   const int gates = persistent_gates(cell);
@@ -184,8 +217,10 @@ inline std::optional<PersistentGeometry> persistent_plan(PersistentCell cell, in
     if (grid_sync && cluster * slices_of_batch > dev.sm_count) break;  // one block per SM at most
     if (cluster > 1 && !(grid_sync ? dev.grid_sync : dev.clusters)) continue;
     if (force.cluster > 0 && cluster != force.cluster) continue;
-    for (int mode = 0; mode < 2; ++mode) {  // 0: registers, 1: shared memory
-      if (mode == 0 && (rows != 1 || force.shared_weights)) continue;
+    for (int mode = 0; mode < 3; ++mode) {  // 0: registers, 1: fp32 shared memory, 2: 16-bit pairs
+      if (mode == 0 && (rows != 1 || force.shared_weights || force.half_weights)) continue;
+      if (mode == 1 && force.half_weights) continue;
+      if (mode == 2 && exact == PersistentWeights::F32) continue;
       std::optional<PersistentGeometry> best;
       int best_cost = 0;
       for (int slices = 32; slices >= 1; slices /= 2) {
@@ -213,6 +248,7 @@ inline std::optional<PersistentGeometry> persistent_plan(PersistentCell cell, in
         g.slices = slices;
         g.kpt = kpt;
         g.reg_kpt = reg_kpt;
+        g.weights = mode == 2 ? exact : PersistentWeights::F32;
         g.shared_bytes = persistent_shared_bytes(g, gates);
         if (g.shared_bytes > dev.max_shared_bytes) continue;
         int shuffles = 0;  // per gate, as the kernel's reduction runs them
@@ -241,12 +277,12 @@ inline PersistentGeometry check_persistent_rnn_args(const PersistentRnnArgs& a, 
   if (!a.w_hh_t || !a.out) throw ShapeError("persistent_rnn: w_hh_t and out must not be null");
   if (a.ld_out < a.hidden || (a.h0 && a.ld_h0 < a.hidden))
     throw ShapeError("persistent_rnn: row strides must be >= hidden size " + std::to_string(a.hidden));
-  const std::optional<PersistentGeometry> plan = persistent_plan(a.cell, a.hidden, a.batch, dev);
+  const std::optional<PersistentGeometry> plan = persistent_plan(a.cell, a.hidden, a.batch, dev, {}, a.exact_weights);
   if (!plan)
     throw ShapeError(
         "persistent_rnn: hidden size " + std::to_string(a.hidden) + " does not fit on chip: W_hh needs " +
-        std::to_string(4 * static_cast<std::size_t>(a.hidden) * static_cast<std::size_t>(a.hidden) *
-                       static_cast<std::size_t>(persistent_gates(a.cell))) +
+        std::to_string((a.exact_weights == PersistentWeights::F32 ? 4 : 2) * static_cast<std::size_t>(a.hidden) *
+                       static_cast<std::size_t>(a.hidden) * static_cast<std::size_t>(persistent_gates(a.cell))) +
         " bytes; the device allows " + std::to_string(dev.max_shared_bytes) + " bytes of shared memory per block" +
         (dev.clusters ? ", in clusters of up to 8 blocks" : " and has no thread-block clusters") +
         (dev.grid_sync ? ", or split over at most one block per SM (" + std::to_string(dev.sm_count) + ")" : ""));

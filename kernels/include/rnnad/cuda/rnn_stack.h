@@ -38,20 +38,23 @@ const char* strategy_name(Strategy s);
 PersistentDevice persistent_device(const Context& ctx);
 
 /// The persistent plan for `batch` rows of a `cell` layer of `hidden` units on `dev` (ctx's
-/// device, persistent_device()) when one exists and its launch fits one wave there: blocks <=
-/// SMs, and for clusters and grid-wide groups as many resident at once as launched
-/// (persistent_resident_groups()); else nothing. Throws CudaError when a query fails.
+/// device, persistent_device()), W_hh exact in `exact` (persistent_plan()), when one exists and
+/// its launch fits one wave there: blocks <= SMs, and for clusters and grid-wide groups as many
+/// resident at once as launched (persistent_resident_groups()); else nothing. Throws CudaError
+/// when a query fails.
 std::optional<PersistentGeometry> persistent_one_wave(const Context& ctx, const PersistentDevice& dev,
-                                                      PersistentCell cell, int64_t hidden, int64_t batch);
+                                                      PersistentCell cell, int64_t hidden, int64_t batch,
+                                                      PersistentWeights exact = PersistentWeights::F32);
 
 /// persistent_one_wave()'s yes/no for the last batch size asked: the plan and, for clusters and
 /// grid-wide groups, the occupancy queries run once per batch size in a row, not on every call.
 /// Not thread-safe (like its owners, cuda::RnnStack and cuda::FeedbackDecoder).
 class OneWaveCache {
  public:
-  bool fits(const Context& ctx, const PersistentDevice& dev, PersistentCell cell, int64_t hidden, int64_t batch) {
+  bool fits(const Context& ctx, const PersistentDevice& dev, PersistentCell cell, int64_t hidden, int64_t batch,
+            PersistentWeights exact = PersistentWeights::F32) {
     if (batch != m_batch) {
-      m_fits = persistent_one_wave(ctx, dev, cell, hidden, batch).has_value();
+      m_fits = persistent_one_wave(ctx, dev, cell, hidden, batch, exact).has_value();
       m_batch = batch;
     }
     return m_fits;
@@ -70,7 +73,9 @@ class RnnStack {
   /// Input projections are computed for chunks of at most kProjectionChunkBytes of gates.
   static constexpr int64_t kProjectionChunkBytes = int64_t{64} << 20;
 
-  /// Copies the weights (params[layer * D + direction], PyTorch layouts) to the device.
+  /// Copies the weights (params[layer * D + direction], PyTorch layouts) to the device. When every
+  /// weight_hh value is exact in bfloat16 or binary16 (a model stored as BF16 / F16), the
+  /// persistent kernel may hold W_hh in that format in shared memory (persistent_plan()).
   /// Throws UnsupportedError for what the CUDA backend does not run (LSTM proj_size > 0: use the
   /// CPU path) and for Strategy::Persistent when W_hh does not fit on chip (persistent_plan()),
   /// std::invalid_argument for a wrong params count, CudaError when device memory runs out.
@@ -105,6 +110,7 @@ class RnnStack {
   int64_t m_max_batch, m_max_seq_len, m_chunk_steps;
   Strategy m_strategy;
   PersistentDevice m_device;  // persistent_device(m_ctx), queried once
+  PersistentWeights m_exact;  // the 16-bit format every layer's W_hh is exact in, or F32
   mutable OneWaveCache m_wave;
   std::vector<Layer> m_layers;                            // layer * D + direction
   DeviceBuffer m_gx, m_gh, m_c, m_zeros, m_layer_buf[2];  // m_gh [max_batch, G]: Gemm strategy only

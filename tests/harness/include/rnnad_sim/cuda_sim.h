@@ -263,6 +263,17 @@ template <class T>
 T __ldg(const T* p) {
   return *p;
 }
+// Bit reinterpretation (exact; a float's bits move unchanged, NaN payloads included).
+inline float __uint_as_float(unsigned u) {
+  float v;
+  std::memcpy(&v, &u, sizeof v);
+  return v;
+}
+inline unsigned __float_as_uint(float v) {
+  unsigned u;
+  std::memcpy(&u, &v, sizeof u);
+  return u;
+}
 inline int min(int a, int b) { return a < b ? a : b; }
 inline int max(int a, int b) { return a > b ? a : b; }
 inline unsigned min(unsigned a, unsigned b) { return a < b ? a : b; }
