@@ -5,7 +5,7 @@
 #
 #   bash benchmarks/gpu_check.sh        # results in ${RNNAD_GPU_OUT:-${OUT:-gpu_check_out}}
 #
-# Stages, each under its own timeout (seconds; 320 in all, so the script ends within 5.5 minutes;
+# Stages, each under its own timeout (seconds; 335 in all, so the script ends within 6 minutes;
 # measured on the H200 host: configure 4, build 17, build-tests 22, tests 5, quick 5, bench 69):
 #   configure    15   cmake -DRNNAD_DEPS_DIR=deps -DRNNAD_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90-real
 #   build        50   rnnad_bench and rnnad_score_bench (and with them the library and the CUDA kernels), -j16
@@ -22,6 +22,7 @@
 #   scoring      30   rnnad_score_bench: Scorer::score() of 20,000 rows with the SMD model on the CPU
 #                     (16 threads), the GPU scoring on the host and the GPU scoring on the device
 #                     (docs/scoring.md §8), 5 interleaved rounds, into scoring.md
+#   scoring-pred 15   the same with the bundled NAB forecaster (windowed, 20,000 rows), appended
 #   smi           5   nvidia-smi clocks after the run
 # The benchmarks run even when the tests do not build or fail.
 # Writes 10 files: build.log, tests.log, bench.log, bench.json, bench.md, strategies.json,
@@ -109,11 +110,14 @@ if [ "$built" = 1 ]; then
     --markdown "$out/strategies.md"
   stage scoring 30 "$out/scoring.md" "$build/benchmarks/rnnad_score_bench" --model models/smd_machine-1-7.safetensors \
     --rows 20000 --rounds 5 --threads "$jobs"
+  stage scoring-pred 15 "$out/scoring.md" "$build/benchmarks/rnnad_score_bench" \
+    --model models/nab_machine_temp.safetensors --rows 20000 --rounds 5 --threads "$jobs"
 else
   skip quick "no build" 10
   skip bench "no build" 90
   skip strategies "no build" 60
   skip scoring "no build" 30
+  skip scoring-pred "no build" 15
 fi
 stage smi 5 "$out/nvidia-smi.txt" nvidia-smi --query-gpu=clocks.sm,clocks.max.sm,clocks.mem,temperature.gpu,power.draw \
   --format=csv

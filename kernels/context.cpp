@@ -122,5 +122,6 @@ template class PinnedArray<double>;
 template class PinnedArray<int>;
 template DeviceArray<float> upload(const float*, std::size_t);
 template DeviceArray<double> upload(const double*, std::size_t);
+template DeviceArray<int> upload(const int*, std::size_t);
 
 }  // namespace rnnad::cuda

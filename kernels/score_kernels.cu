@@ -45,4 +45,28 @@ void output_spread(const SpreadArgs& args, CUstream_st* stream) {
   RNNAD_CUDA_CHECK_LAUNCH(output_spread_kernel);
 }
 
+void prediction_errors(const PredictionErrorArgs& args, CUstream_st* stream) {
+  check_prediction_error_args(args);
+  prediction_errors_kernel<<<score_blocks(args.dims.count), kScoreThreads, 0, stream>>>(args);
+  RNNAD_CUDA_CHECK_LAUNCH(prediction_errors_kernel);
+}
+
+void prediction_spread(const PredictionSpreadArgs& args, CUstream_st* stream) {
+  check_score_dims("prediction_spread", args.dims);
+  if (args.targets < 1 || !args.target_cols || !args.rows || !args.pred || !args.stats ||
+      args.rows_in < args.dims.span() || args.rows_in > args.dims.span() + 1)
+    throw ShapeError(
+        "prediction_spread: targets >= 1, rows_in the span or the span + 1, and target_cols, rows, "
+        "pred and stats not null");
+  prediction_spread_kernel<<<static_cast<unsigned>(args.targets + 1), kScoreThreads, 0, stream>>>(args);
+  RNNAD_CUDA_CHECK_LAUNCH(prediction_spread_kernel);
+}
+
+void keep_history(const KeepHistoryArgs& args, CUstream_st* stream) {
+  if (args.keep < 1 || args.count < 1 || args.size < 1 || !args.history || !args.pred || !args.next)
+    throw ShapeError("keep_history: keep, count and size must be >= 1 and the arrays not null");
+  keep_history_kernel<<<score_blocks(static_cast<long long>(args.keep) * args.size), kScoreThreads, 0, stream>>>(args);
+  RNNAD_CUDA_CHECK_LAUNCH(keep_history_kernel);
+}
+
 }  // namespace rnnad::cuda

@@ -34,6 +34,15 @@ using Method = ScoringConfig::Method;
                     ": value is not finite");
 }
 
+/// The normalised float64 values of raw rows [row0, row0 + n) of width F, into out [n, F] (the
+/// rows a batch sends to the device; finiteness was checked before).
+template <class Raw>
+void normalize_into(const NormalizationConfig& norm, const Raw* raw, int64_t row0, int64_t n, int64_t F, double* out) {
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t f = 0; f < F; ++f)
+      out[r * F + f] = normalize_value(norm, static_cast<double>(raw[(row0 + r) * F + f]), f);
+}
+
 /// Windows of length T at stride s among `windows` that cover row r.
 int64_t windows_covering(int64_t r, int64_t T, int64_t s, int64_t windows) {
   const int64_t lo = r - T + 1 <= 0 ? 0 : (r - T + 1 + s - 1) / s;
@@ -90,7 +99,7 @@ Scorer::Scorer(std::shared_ptr<const Model> model, int64_t batch, EngineOptions 
   engine.max_batch = stateful ? 1 : batch;
   engine.max_seq_len = stateful ? kStatefulChunk : mc.seq_len();
   m_engine = std::make_unique<Engine>(m_model, engine);
-  if (!prediction) {
+  if (!stateful) {
     try {
       m_window_scorer = detail::runner_of(*m_engine).make_window_scorer(mc.scoring, batch);
     } catch (const CudaError&) {
@@ -98,8 +107,10 @@ Scorer::Scorer(std::shared_ptr<const Model> model, int64_t batch, EngineOptions 
       // gives the same scores (device_scoring() says which).
       m_window_scorer.reset();
     }
+    // One batch's rows: the windows' span, and a forecaster's row after the last window.
     if (m_window_scorer)
-      m_span_rows.resize(static_cast<std::size_t>(((batch - 1) * mc.scoring.stride + mc.seq_len()) * mc.input_size()));
+      m_span_rows.resize(static_cast<std::size_t>(
+          ((batch - 1) * mc.scoring.stride + mc.seq_len() + (prediction ? 1 : 0)) * mc.input_size()));
   }
   if (prediction) {
     m_feature_index = mc.prediction.targets;
@@ -159,13 +170,15 @@ void Scorer::score_impl(const Raw* raw, int64_t rows, double* scores, double* co
                      std::to_string(mc.prediction.seq_len + 1) + " (a window of " +
                      std::to_string(mc.prediction.seq_len) + " and one row to predict)");
   // The model's input: float32 of the float64 normalised rows (docs/scoring.md §6). The float64
-  // values themselves are recomputed where errors need them, so only this float copy is held.
-  std::vector<float> xf(static_cast<std::size_t>(rows * F));
+  // values themselves are recomputed where errors need them, so only this float copy is held;
+  // scoring on the device sends each batch's float64 rows instead and needs no copy.
+  std::vector<float> xf(device_scoring() ? 0 : static_cast<std::size_t>(rows * F));
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t f = 0; f < F; ++f) {
       const double v = static_cast<double>(raw[r * F + f]);
       if (!std::isfinite(v)) throw_non_finite_input(mc.normalization, r, f);
-      xf[static_cast<std::size_t>(r * F + f)] = static_cast<float>(normalize_value(mc.normalization, v, f));
+      if (!xf.empty())
+        xf[static_cast<std::size_t>(r * F + f)] = static_cast<float>(normalize_value(mc.normalization, v, f));
     }
   }
   std::fill_n(scores, rows, kNaN);
@@ -191,12 +204,9 @@ void Scorer::score_windows_reconstruction(const Raw* raw, const float* xf, int64
     if (device_scoring()) {
       // On the GPU (docs/scoring.md §8): the batch's rows go up in float64; finished rows come back.
       const int64_t row0 = first * stride, span = (count - 1) * stride + T;
-      for (int64_t r = row0; r < row0 + span; ++r)
-        for (int64_t f = 0; f < F; ++f)
-          m_span_rows[static_cast<std::size_t>((r - row0) * F + f)] =
-              normalize_value(norm, static_cast<double>(raw[r * F + f]), f);
+      normalize_into(norm, raw, row0, span, F, m_span_rows.data());
       const int64_t bad = m_window_scorer->run(m_span_rows.data(), first, count, rows, first + count == windows, scores,
-                                               contributions, m_spread.output.data(), m_spread.input.data());
+                                               contributions, m_spread);
       if (bad >= 0) throw_non_finite(m_model->source(), bad);
     } else {
       const WindowOutputs o = m_engine->run_windows(xf, rows, stride, first, count);
@@ -322,8 +332,19 @@ void Scorer::score_prediction(const Raw* raw, const float* xf, int64_t rows, dou
     const int64_t T = p.seq_len, stride = s.stride, windows = m_engine->window_count(rows, stride);
     for (int64_t first = 0; first < windows; first += m_batch) {
       const int64_t count = std::min(m_batch, windows - first);
-      const WindowOutputs o = m_engine->run_windows(xf, rows, stride, first, count);
-      for (int64_t w = 0; w < count; ++w) on_prediction((first + w) * stride + T - 1, o.prediction.data + w * P);
+      if (device_scoring()) {
+        // On the GPU (docs/scoring.md §8): the windows' rows and the row after them go up in
+        // float64; each window's score and contributions come back.
+        const int64_t row0 = first * stride, n = std::min((count - 1) * stride + T + 1, rows - row0);
+        normalize_into(norm, raw, row0, n, F, m_span_rows.data());
+        const int64_t bad = m_window_scorer->run(m_span_rows.data(), first, count, rows, first + count == windows,
+                                                 scores, contributions, m_spread);
+        if (bad >= 0) throw_non_finite(m_model->source(), bad);
+        m_spread.windows += count;
+      } else {
+        const WindowOutputs o = m_engine->run_windows(xf, rows, stride, first, count);
+        for (int64_t w = 0; w < count; ++w) on_prediction((first + w) * stride + T - 1, o.prediction.data + w * P);
+      }
       report(std::min(rows, (first + count - 1) * stride + T + 1));
     }
     report(rows);

@@ -277,12 +277,14 @@ TEST_CASE("gpu engine: windowed scoring of the bundled models equals the CPU", "
 
 namespace {
 
-// Device scoring (docs/scoring.md §8) against the host scoring of the same GPU reconstructions:
-// the reconstructions are identical (same inputs, same batches) and the score kernels are built
-// without contraction like engine/, so scores and contributions are equal bit for bit; the output
-// spread (merged in another order) within float64 rounding; a second device run repeats exactly.
+// Device scoring (docs/scoring.md §8) against the host scoring of the same GPU outputs: the
+// reconstructions or predictions are identical (same inputs, same batches) and the score kernels
+// are built without contraction like engine/, so scores and contributions are equal bit for bit
+// (gaussian_nll: within float64 rounding, as CUDA's exp is not glibc's); the output spread
+// (merged in another order) within float64 rounding; a second device run repeats exactly.
 void check_device_scoring(const std::shared_ptr<const Model>& model, int64_t rows, int64_t batch, std::mt19937& rng) {
   const int64_t I = model->config().input_size();
+  const bool exact = model->config().scoring.method != ScoringConfig::Method::GaussianNll;
   const std::vector<float> series = uniform(rng, static_cast<std::size_t>(rows * I), 1.5f);
   Scorer device(model, batch, Device::Cuda), host(model, batch, Device::Cuda);
   host.set_device_scoring(false);
@@ -290,16 +292,17 @@ void check_device_scoring(const std::shared_ptr<const Model>& model, int64_t row
   REQUIRE(!host.device_scoring());
   const SeriesScores a = device.score(series.data(), rows), b = host.score(series.data(), rows);
   const SeriesScores again = device.score(series.data(), rows);
-  auto same = [](double x, double y) { return std::isnan(y) ? std::isnan(x) : x == y; };
   auto close = [](double x, double y) { return std::abs(x - y) <= 1e-12 * (1.0 + std::abs(y)); };
+  auto same = [&](double x, double y) { return std::isnan(y) ? std::isnan(x) : exact ? x == y : close(x, y); };
+  const int64_t F = device.features();
   int64_t scored = 0;
   for (int64_t r = 0; r < rows; ++r) {
     INFO("row " << r);
     REQUIRE(same(a.scores[static_cast<std::size_t>(r)], b.scores[static_cast<std::size_t>(r)]));
     scored += std::isnan(b.scores[static_cast<std::size_t>(r)]) ? 0 : 1;
-    for (int64_t f = 0; f < I; ++f)
-      REQUIRE(same(a.contributions[static_cast<std::size_t>(r * I + f)],
-                   b.contributions[static_cast<std::size_t>(r * I + f)]));
+    for (int64_t f = 0; f < F; ++f)
+      REQUIRE(same(a.contributions[static_cast<std::size_t>(r * F + f)],
+                   b.contributions[static_cast<std::size_t>(r * F + f)]));
   }
   CHECK(scored > 0);
   CHECK(std::memcmp(a.scores.data(), again.scores.data(), a.scores.size() * sizeof(double)) == 0);
@@ -312,6 +315,9 @@ void check_device_scoring(const std::shared_ptr<const Model>& model, int64_t row
     CHECK(close(sa.output[f].mean, sb.output[f].mean));
     CHECK(close(sa.input[f].stddev(), sb.input[f].stddev()));
   }
+  CHECK(sa.echo.count == 2 * sb.echo.count);
+  CHECK(close(sa.echo.mean, sb.echo.mean));
+  CHECK(close(sa.step.stddev(), sb.step.stddev()));
 }
 
 std::shared_ptr<const Model> window_model(const std::string& kind, const std::string& cell, const std::string& scoring,
@@ -325,7 +331,7 @@ std::shared_ptr<const Model> window_model(const std::string& kind, const std::st
 
 }  // namespace
 
-TEST_CASE("gpu engine: reconstruction scores computed on the device equal host scoring", "[gpu][scoring]") {
+TEST_CASE("gpu engine: scores computed on the device equal host scoring", "[gpu][scoring]") {
   std::mt19937 rng(run_seed());
   const std::filesystem::path models = env_dir("RNNAD_MODELS_DIR");
   REQUIRE(!models.empty());
@@ -346,10 +352,23 @@ TEST_CASE("gpu engine: reconstruction scores computed on the device equal host s
     check_device_scoring(
         window_model("attention", "LSTM", R"({"method": "squared", "pooling": "mean", "stride": 2})", 4), 150, 16, rng);
   }
-  SECTION("stride above seq_len and forecasters are scored on the host") {
+  SECTION("windowed forecasters: absolute, squared, gaussian_nll, lstm_ad (history across batches)") {
+    const std::filesystem::path golden = env_dir("RNNAD_GOLDEN_DIR");
+    REQUIRE(!golden.empty());
+    check_device_scoring(Model::load(models / "nab_machine_temp.safetensors"), 500, 64, rng);
+    for (const char* name : {"predw_absolute_s2", "predw_squared", "predw_gauss_nll", "predw_lstm_ad"})
+      for (int64_t batch : {1, 5, 64}) {
+        INFO(name << " batch " << batch);
+        auto model = Model::load(golden / "scoring" / (std::string(name) + ".safetensors"));
+        check_device_scoring(model, model->config().seq_len() + 90, batch, rng);
+      }
+  }
+  SECTION("stride above seq_len and stateful forecasters are scored on the host") {
     CHECK(!Scorer(window_model("reconstruction", "LSTM", R"({"method": "absolute", "stride": 13})", 5), 4, Device::Cuda)
                .device_scoring());
-    CHECK(!Scorer(Model::load(models / "nab_machine_temp.safetensors"), 64, Device::Cuda).device_scoring());
+    const std::filesystem::path golden = env_dir("RNNAD_GOLDEN_DIR");
+    REQUIRE(!golden.empty());
+    CHECK(!Scorer(Model::load(golden / "scoring" / "preds_gauss_nll.safetensors"), 64, Device::Cuda).device_scoring());
   }
 }
 

@@ -50,10 +50,10 @@ std::vector<double> normalize_rows(const NormalizationConfig& norm, const double
 
 /// Scores a whole series with a model's `scoring` settings. Builds its own Engine (on `device`,
 /// windows batched `batch` at a time). Memory: the engine's buffers, the normalised series as
-/// float [rows, F] and the results [rows] + [rows, F'] (the rows are streamed through the model:
-/// overlapping windows are pooled in place and a forecaster keeps only its last `horizon`
-/// predictions), i.e. O(rows × F), independent of seq_len and horizon; on the GPU, plus the
-/// device scoring buffers of one batch (set_device_scoring). Not thread-safe.
+/// float [rows, F] (not when scoring on the GPU) and the results [rows] + [rows, F'] (the rows
+/// are streamed through the model: overlapping windows are pooled in place and a forecaster keeps
+/// only its last `horizon` predictions), i.e. O(rows × F), independent of seq_len and horizon;
+/// on the GPU, plus the device scoring buffers of one batch (set_device_scoring). Not thread-safe.
 class Scorer {
  public:
   /// Called after each batch of windows with the rows of the current call that are done.
@@ -86,15 +86,16 @@ class Scorer {
   const std::vector<int64_t>& feature_index() const { return m_feature_index; }
   /// The spread of the model's outputs over every call since construction (F29 diagnostics).
   const OutputSpread& output_spread() const { return m_spread; }
-  /// On a CUDA engine, reconstruction and attention models are scored on the GPU by default
-  /// (docs/scoring.md §8): only the finished rows' scores and contributions come back, not the
-  /// reconstructions. Not for stride > seq_len, or when the scoring buffers (about
-  /// batch·seq_len·F·8·(2 or 4, mahalanobis) bytes plus a ring of batch·stride + seq_len rows)
-  /// cannot be allocated on the device: those are scored on the host. false scores on the host from the downloaded
-  /// reconstructions instead (for diagnosis and tests; the scores and contributions are the same bits). No effect on
-  /// the CPU or for prediction models.
+  /// On a CUDA engine, reconstruction, attention and windowed prediction models are scored on the
+  /// GPU by default (docs/scoring.md §8): only the finished rows' scores and contributions come
+  /// back, not the model's outputs. Not for stride > seq_len, or when the scoring buffers (for a
+  /// reconstruction about batch·seq_len·F·8·(2 or 4, mahalanobis) bytes plus a ring of
+  /// batch·stride + seq_len rows) cannot be allocated on the device: those are scored on the host.
+  /// false scores on the host from the downloaded outputs instead (for diagnosis and tests; the
+  /// scores and contributions are the same bits, gaussian_nll's within float64 rounding). No
+  /// effect on the CPU or for stateful forecasters.
   void set_device_scoring(bool on) { m_device_scoring = on; }
-  /// Whether score() scores on the GPU (a CUDA engine, a reconstruction or attention model, and
+  /// Whether score() scores on the GPU (a CUDA engine, a model with windows, and
   /// set_device_scoring not turned off).
   bool device_scoring() const { return m_window_scorer && m_device_scoring; }
   /// Sets (or clears, with an empty function) the progress callback of later calls.

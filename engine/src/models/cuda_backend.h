@@ -60,13 +60,14 @@ struct CudaBackend {
   }
 };
 
-/// The CUDA WindowScorer (cuda_window_scorer.cpp) of the reconstruction or attention graph
-/// `graph` (device pointers; it must outlive the scorer) on `ctx`, for batches of up to
-/// max_batch windows of cfg's seq_len; x and recon: device [seq_len, max_batch, input_size]
-/// buffers it may use between the graph's other calls (the runner's own). Null (host scoring)
-/// when stride > seq_len or a batch exceeds the score kernels' indexing. Throws CudaError when the
-/// device memory cannot be allocated.
-std::unique_ptr<WindowScorer> make_cuda_window_scorer(const cuda::Context& ctx, Runner& graph, float* x, float* recon,
+/// The CUDA WindowScorer (cuda_window_scorer.cpp) of the reconstruction, attention or windowed
+/// prediction graph `graph` (device pointers; it must outlive the scorer) on `ctx`, for batches
+/// of up to max_batch windows of cfg's seq_len; x: device [seq_len, max_batch, input_size], y:
+/// the graph's output for max_batch windows ([seq_len, max_batch, input_size] reconstructions or
+/// [max_batch, prediction_size] predictions); buffers it may use between the graph's other calls
+/// (the runner's own). Null (host scoring) when stride > seq_len or a batch exceeds the score
+/// kernels' indexing. Throws CudaError when the device memory cannot be allocated.
+std::unique_ptr<WindowScorer> make_cuda_window_scorer(const cuda::Context& ctx, Runner& graph, float* x, float* y,
                                                       const ModelConfig& cfg, const ScoringConfig& scoring,
                                                       int64_t max_batch);
 

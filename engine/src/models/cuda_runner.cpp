@@ -119,7 +119,10 @@ class CudaRunner final : public Runner {
   const std::string& description() const { return m_ctx.description(); }
 
   std::unique_ptr<WindowScorer> make_window_scorer(const ScoringConfig& scoring, int64_t max_batch) override {
-    if (m_cfg.model_kind != ModelKind::Reconstruction && m_cfg.model_kind != ModelKind::Attention) return nullptr;
+    const bool windowed_prediction =
+        m_cfg.model_kind == ModelKind::Prediction && m_cfg.prediction.state == PredictionConfig::State::Windowed;
+    if (m_cfg.model_kind == ModelKind::Rnn || (m_cfg.model_kind == ModelKind::Prediction && !windowed_prediction))
+      return nullptr;
     if (m_cfg.seq_len() * max_batch * m_cfg.input_size() > static_cast<int64_t>(m_x.size())) return nullptr;
     m_ctx.activate();
     return make_cuda_window_scorer(m_ctx, *m_graph, m_x.data(), m_y.data(), m_cfg, scoring, max_batch);

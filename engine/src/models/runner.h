@@ -17,28 +17,31 @@
 struct CUstream_st;
 
 namespace rnnad {
-struct RunningStats;
+struct OutputSpread;
 }
 
 namespace rnnad::detail {
 
-/// Scores batches of a series' windows on the runner's device (reconstruction and attention kinds;
-/// docs/scoring.md §8): the windows are gathered from the batch's rows, reconstructed, scored and
-/// pooled into rows there, and only the rows that are final come back. Made by
-/// Runner::make_window_scorer; one series at a time, its batches in order from window 0.
+/// Scores batches of a series' windows on the runner's device (reconstruction, attention and
+/// windowed prediction kinds; docs/scoring.md §8): the windows are gathered from the batch's rows
+/// and run through the model there, then scored (reconstructions: pooled into rows), and only the
+/// rows that are final come back. Made by Runner::make_window_scorer; one series at a time, its
+/// batches in order from window 0.
 class WindowScorer {
  public:
   virtual ~WindowScorer() = default;
   /// Windows [first, first + count) (count <= the max_batch it was made for) of a series of
-  /// `series_rows` rows: `rows` [span, I] are the float64 normalised rows first·stride ...
-  /// first·stride + span − 1, span = (count − 1)·stride + seq_len. first == 0 starts a new series.
-  /// Writes the rows that are final after this batch (up to the next batch's first row, or all
-  /// remaining rows when `last`) into scores [series_rows] and contributions [series_rows, I]
-  /// (host, indexed by series row; mean pooling: sums, the caller divides), and merges this
-  /// batch's output and input spread into output [I] and input [I]. Returns the first series row
-  /// (in window order) whose reconstruction is not finite, or -1. Throws CudaError.
+  /// `series_rows` rows: `rows` are the float64 normalised rows from first·stride on, [span, I]
+  /// with span = (count − 1)·stride + seq_len, and for a forecaster one more row when the series
+  /// has it (the last window's target). first == 0 starts a new series. Writes the rows that are
+  /// final after this batch into scores [series_rows] and contributions [series_rows, F'] (host,
+  /// indexed by series row): a reconstruction's rows up to the next batch's first row, or all
+  /// remaining rows when `last` (mean pooling: sums, the caller divides); a forecaster's rows
+  /// after each window. Merges this batch's spread into `spread` (not its window count). Returns
+  /// the first series row (in window order) whose output is not finite (a forecaster: the row its
+  /// prediction was made after), or -1. Throws CudaError.
   virtual int64_t run(const double* rows, int64_t first, int64_t count, int64_t series_rows, bool last, double* scores,
-                      double* contributions, RunningStats* output, RunningStats* input) = 0;
+                      double* contributions, OutputSpread& spread) = 0;
 };
 
 /// The model graph of one kind. Each kind overrides what it supports; Engine checks the kind
@@ -68,8 +71,8 @@ class Runner {
   /// Threads the last call ran on (1 unless the runner splits batches).
   virtual int last_call_threads() const { return 1; }
   /// A WindowScorer for batches of up to max_batch windows scored with `scoring` (its stride),
-  /// where the runner's device scores (the CUDA runner, reconstruction and attention kinds);
-  /// else null: the host scores the downloaded outputs.
+  /// where the runner's device scores (the CUDA runner: reconstruction, attention and windowed
+  /// prediction kinds); else null: the host scores the downloaded outputs.
   virtual std::unique_ptr<WindowScorer> make_window_scorer(const ScoringConfig& /*scoring*/, int64_t /*max_batch*/) {
     return nullptr;
   }
