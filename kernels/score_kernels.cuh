@@ -188,9 +188,11 @@ __global__ void __launch_bounds__(kScoreThreads) prediction_errors_kernel(Predic
 __global__ void __launch_bounds__(kScoreThreads) prediction_spread_kernel(PredictionSpreadArgs a) {
   const int b = static_cast<int>(blockIdx.x), tid = static_cast<int>(threadIdx.x), d = a.targets, P = a.size();
   RunningStats first, second;
-  const int n = b < d ? a.dims.count : a.dims.count * d;
-  for (int i = tid; i < n; i += kScoreThreads) {
-    const int w = b < d ? i : i / d, j = b < d ? b : i % d;
+  // Block d walks count·d values: beyond int for a large batch of many targets.
+  const long long n = b < d ? a.dims.count : static_cast<long long>(a.dims.count) * d;
+  for (long long i = tid; i < n; i += kScoreThreads) {
+    const long long w = b < d ? i : i / d;
+    const int j = b < d ? b : static_cast<int>(i % d);
     if (!a.has_target(w)) continue;
     const long long r = static_cast<long long>(w) * a.dims.stride + a.dims.seq_len;
     const double mean = static_cast<double>(
