@@ -5,7 +5,7 @@
 #
 #   bash benchmarks/gpu_check.sh        # results in ${RNNAD_GPU_OUT:-${OUT:-gpu_check_out}}
 #
-# Stages, each under its own timeout (seconds; 335 in all, so the script ends within 6 minutes;
+# Stages, each under its own timeout (seconds; 365 in all, so the script ends within 6.5 minutes;
 # measured on the H200 host: configure 4, build 17, build-tests 22, tests 5, quick 5, bench 69):
 #   configure    15   cmake -DRNNAD_DEPS_DIR=deps -DRNNAD_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90-real
 #   build        50   rnnad_bench and rnnad_score_bench (and with them the library and the CUDA kernels), -j16
@@ -19,14 +19,16 @@
 #                     (rnnad-cuda-step, -persistent, -gemm; cudnn is in the bench stage), to place
 #                     the strategy table's boundaries (no row starts after 50 s; 5 rounds, ~0.05 s
 #                     per backend)
+#   pipeline-off 30   AD1, AD2, AD5, AD9 on rnnad-cuda-persistent with RNNAD_CUDA_PIPELINE=0 (layers
+#                     one after another; the strategies stage runs them overlapped), into serial.md
 #   scoring      30   rnnad_score_bench: Scorer::score() of 20,000 rows with the SMD model on the CPU
 #                     (16 threads), the GPU scoring on the host and the GPU scoring on the device
 #                     (docs/scoring.md §8), 5 interleaved rounds, into scoring.md
 #   scoring-pred 15   the same with the bundled NAB forecaster (windowed, 20,000 rows), appended
 #   smi           5   nvidia-smi clocks after the run
 # The benchmarks run even when the tests do not build or fail.
-# Writes 10 files: build.log, tests.log, bench.log, bench.json, bench.md, strategies.json,
-# strategies.md, scoring.md, nvidia-smi.txt, summary.txt.
+# Writes 12 files: build.log, tests.log, bench.log, bench.json, bench.md, strategies.json,
+# strategies.md, serial.json, serial.md, scoring.md, nvidia-smi.txt, summary.txt.
 # Prints nvidia-smi's clocks and the tables last; exits 1 if any stage failed (0 otherwise), and
 # the tables show what ran either way.
 set -uo pipefail
@@ -108,6 +110,9 @@ if [ "$built" = 1 ]; then
     --backends rnnad-cuda-step,rnnad-cuda-persistent,rnnad-cuda-gemm --rows AD1,AD2,AD3,AD4,AD6,AD8,AD9,AD10,DB1 \
     --rounds 5 --time-per-row 0.05 --warmup-ms 20 --check-gflop 0.5 --deadline-s 50 --json "$out/strategies.json" \
     --markdown "$out/strategies.md"
+  stage pipeline-off 30 "$out/bench.log" env RNNAD_CUDA_PIPELINE=0 "$build/benchmarks/rnnad_bench" --suite gpu \
+    --backends rnnad-cuda-persistent --rows AD1,AD2,AD5,AD9 --rounds 5 --time-per-row 0.05 --warmup-ms 20 \
+    --check-gflop 0.5 --deadline-s 25 --json "$out/serial.json" --markdown "$out/serial.md"
   stage scoring 30 "$out/scoring.md" "$build/benchmarks/rnnad_score_bench" --model models/smd_machine-1-7.safetensors \
     --rows 20000 --rounds 5 --threads "$jobs"
   stage scoring-pred 15 "$out/scoring.md" "$build/benchmarks/rnnad_score_bench" \
@@ -116,6 +121,7 @@ else
   skip quick "no build" 10
   skip bench "no build" 90
   skip strategies "no build" 60
+  skip pipeline-off "no build" 30
   skip scoring "no build" 30
   skip scoring-pred "no build" 15
 fi
@@ -126,7 +132,7 @@ stage smi 5 "$out/nvidia-smi.txt" nvidia-smi --query-gpu=clocks.sm,clocks.max.sm
   echo
   echo "nvidia-smi after the run:"
   grep -v '^ *smi:\|^==>' "$out/nvidia-smi.txt"
-  for md in "$out/bench.md" "$out/strategies.md"; do
+  for md in "$out/bench.md" "$out/strategies.md" "$out/serial.md"; do
     if [ -f "$md" ]; then
       echo
       echo "$(basename "$md"):"

@@ -48,6 +48,26 @@ Context::~Context() {
 
 void Context::activate() const { RNNAD_CUDA_CHECK(cudaSetDevice(m_device)); }
 
+Event::Event() { RNNAD_CUDA_CHECK(cudaEventCreateWithFlags(&m_event, cudaEventDisableTiming)); }
+
+Event::~Event() {
+  if (m_event) cudaEventDestroy(m_event);
+}
+
+Event::Event(Event&& other) noexcept : m_event(std::exchange(other.m_event, nullptr)) {}
+
+Event& Event::operator=(Event&& other) noexcept {
+  if (this != &other) {
+    if (m_event) cudaEventDestroy(m_event);
+    m_event = std::exchange(other.m_event, nullptr);
+  }
+  return *this;
+}
+
+void Event::record(const Context& ctx) { RNNAD_CUDA_CHECK(cudaEventRecord(m_event, ctx.stream())); }
+
+void Event::wait(const Context& ctx) const { RNNAD_CUDA_CHECK(cudaStreamWaitEvent(ctx.stream(), m_event, 0)); }
+
 void Context::synchronize() const { RNNAD_CUDA_CHECK(cudaStreamSynchronize(m_stream)); }
 
 void Context::synchronize_device() const {

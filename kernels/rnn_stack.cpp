@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -78,6 +81,9 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
                                " (registers and shared memory of one block, of a cluster of up to 8, or of up to "
                                "one block per SM with 1 batch row per block; use the step or gemm kernels)");
   ctx.activate();
+  const char* pipeline_env = std::getenv("RNNAD_CUDA_PIPELINE");
+  m_pipeline = !dims.bidirectional && L >= 2 && (strategy == Strategy::Auto || strategy == Strategy::Persistent) &&
+               !(pipeline_env && std::strcmp(pipeline_env, "0") == 0);
   const bool gemm = strategy == Strategy::Gemm || (strategy == Strategy::Auto && gemm_step(max_batch, G));
   for (int64_t l = 0; l < L; ++l)
     for (int64_t d = 0; d < D; ++d) {
@@ -91,12 +97,45 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
       m_layers.push_back(std::move(w));
     }
   m_chunk_steps = std::clamp<int64_t>(kProjectionChunkBytes / (max_batch * G * int64_t{4}), 1, max_seq_len);
-  m_gx = DeviceBuffer(sz(m_chunk_steps * max_batch * G));
+  m_pipe_chunk_max = pipeline_chunk(max_seq_len);
+  // Overlapping layers each need their own input projections, cell state and output sequence.
+  const int64_t lanes = m_pipeline ? L : 1;
+  m_gx = DeviceBuffer(sz(std::max(m_chunk_steps, lanes * m_pipe_chunk_max) * max_batch * G));
   if (gemm) m_gh = DeviceBuffer(sz(max_batch * G));
-  if (dims.cell == CellType::Lstm) m_c = DeviceBuffer(sz(max_batch * H));
+  if (dims.cell == CellType::Lstm) m_c = DeviceBuffer(sz(lanes * max_batch * H));
   m_zeros = DeviceBuffer(sz(max_batch * H));
-  for (int64_t i = 0; i < std::min<int64_t>(L - 1, 2); ++i)
-    m_layer_buf[i] = DeviceBuffer(sz(max_seq_len * max_batch * D * H));
+  for (int64_t i = 0; i < (m_pipeline ? L - 1 : std::min<int64_t>(L - 1, 2)); ++i)
+    m_layer_buf.emplace_back(sz(max_seq_len * max_batch * D * H));
+  if (m_pipeline) {
+    for (int64_t l = 1; l < L; ++l) m_lanes.push_back(std::make_unique<Context>(ctx.device()));
+    m_done.resize(sz(L));
+    ctx.activate();
+  }
+}
+
+int64_t RnnStack::pipeline_chunk(int64_t seq_len) const {
+  const auto root = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(seq_len))));
+  return std::clamp<int64_t>(root, 1, m_chunk_steps);
+}
+
+bool RnnStack::pipelines(int64_t batch, int64_t seq_len) const {
+  if (!m_pipeline || pipeline_chunk(seq_len) >= seq_len || strategy_for(batch, seq_len) != Strategy::Persistent)
+    return false;
+  if (batch != m_pipe_batch) {
+    // Every layer's launch resident at once: no grid-wide barrier (its blocks would wait for SMs
+    // another layer holds), and as many groups as L launches start.
+    const PersistentCell cell = persistent_cell(m_dims.cell);
+    const std::optional<PersistentGeometry> plan =
+        persistent_plan(cell, static_cast<int>(m_dims.hidden_size), static_cast<int>(batch), m_device, {}, m_exact);
+    m_pipe_fits = false;
+    if (plan && !plan->grid_sync) {
+      m_ctx.activate();
+      const int64_t groups = plan->grid_x / static_cast<unsigned>(plan->cluster);
+      m_pipe_fits = persistent_resident_groups(cell, *plan, m_device) >= m_dims.num_layers * groups;
+    }
+    m_pipe_batch = batch;
+  }
+  return m_pipe_fits;
 }
 
 PersistentDevice persistent_device(const Context& ctx) {
@@ -131,16 +170,88 @@ Strategy RnnStack::strategy_for(int64_t batch, int64_t seq_len) const {
 
 void RnnStack::forward(int64_t T, int64_t B, const float* x, const float* h0, const float* c0, float* output,
                        float* h_n, float* c_n) {
+  if (pipelines(B, T)) {
+    forward_pipelined(T, B, x, h0, c0, output, h_n, c_n);
+    return;
+  }
   const int64_t D = m_dims.num_directions(), L = m_dims.num_layers, H = m_dims.hidden_size;
   const float* in = x;
   for (int64_t l = 0; l < L; ++l) {
-    float* out = l == L - 1 ? output : m_layer_buf[l % 2].data();
+    float* out = l == L - 1 ? output : m_layer_buf[sz(l % 2)].data();
     for (int64_t d = 0; d < D; ++d) {
       const int64_t s = (l * D + d) * B * H;  // state slice of this layer and direction
       run_direction(l, d, T, B, in, out, h0 ? h0 + s : nullptr, c0 ? c0 + s : nullptr, h_n + s,
                     c_n ? c_n + s : nullptr);
     }
     in = out;
+  }
+}
+
+void RnnStack::forward_pipelined(int64_t T, int64_t B, const float* x, const float* h0, const float* c0, float* output,
+                                 float* h_n, float* c_n) {
+  const int64_t L = m_dims.num_layers, G = m_dims.gate_size(), H = m_dims.hidden_size, C = pipeline_chunk(T);
+  const bool lstm = m_dims.cell == CellType::Lstm;
+  auto c_of = [&](int64_t l) { return m_c.data() + l * m_max_batch * H; };  // layer l's cell state [B, H]
+  for (int64_t l = 0; lstm && l < L; ++l) {
+    if (c0)
+      copy(m_ctx, c_of(l), c0 + l * B * H, B * H);
+    else
+      zero(m_ctx, c_of(l), B * H);
+  }
+  // Layers 1 .. L-1 start after everything queued on the main stream so far (inputs, states).
+  m_start.record(m_ctx);
+  for (const auto& lane : m_lanes) m_start.wait(*lane);
+  std::vector<const float*> h_prev(sz(L));  // each layer's h before its next chunk, rows of H
+  for (int64_t l = 0; l < L; ++l) h_prev[sz(l)] = h0 ? h0 + l * B * H : m_zeros.data();
+  try {
+    // Chunk c of layer l is queued after chunk c of layer l − 1 (which it reads) on its own stream,
+    // so layer l − 1 runs chunk c + 1 meanwhile. One event per layer suffices: each wait captures
+    // the record made just before it in this order.
+    for (int64_t t0 = 0; t0 < T; t0 += C) {
+      const int64_t n = std::min(C, T - t0);
+      for (int64_t l = 0; l < L; ++l) {
+        const Context& lane = l == 0 ? m_ctx : *m_lanes[sz(l - 1)];
+        if (l > 0) m_done[sz(l - 1)].wait(lane);
+        const Layer& w = m_layers[sz(l)];
+        const int64_t I = m_dims.layer_input_size(l);
+        const float* in = l == 0 ? x : m_layer_buf[sz(l - 1)].data();
+        float* out = l == L - 1 ? output : m_layer_buf[sz(l)].data();
+        float* gx = m_gx.data() + l * m_pipe_chunk_max * m_max_batch * G;
+        gemm_xwt(lane, n * B, G, I, in + t0 * B * I, I, w.w_ih.data(), gx, G, 0.0f);
+        PersistentRnnArgs a;
+        a.gx = gx;
+        a.w_hh_t = w.w_hh_t.data();
+        a.b_ih = w.b_ih.data();
+        a.b_hh = w.b_hh.data();
+        a.h0 = h_prev[sz(l)];
+        a.ld_h0 = static_cast<int>(H);
+        a.c = lstm ? c_of(l) : nullptr;
+        a.out = out + t0 * B * H;
+        a.ld_out = static_cast<int>(H);
+        a.seq_len = static_cast<int>(n);
+        a.batch = static_cast<int>(B);
+        a.hidden = static_cast<int>(H);
+        a.cell = persistent_cell(m_dims.cell);
+        a.exact_weights = m_exact;
+        persistent_rnn(a, m_device, lane.stream());
+        h_prev[sz(l)] = out + (t0 + n - 1) * B * H;
+        m_done[sz(l)].record(lane);
+      }
+    }
+  } catch (...) {
+    // The main stream still waits for whatever the other layers queued.
+    for (int64_t l = 1; l < L; ++l) {
+      try {
+        m_done[sz(l)].wait(m_ctx);
+      } catch (const Error&) {
+      }
+    }
+    throw;
+  }
+  for (int64_t l = 1; l < L; ++l) m_done[sz(l)].wait(m_ctx);
+  for (int64_t l = 0; l < L; ++l) {
+    copy_rows(m_ctx, h_n + l * B * H, H, h_prev[sz(l)], H, B, H);
+    if (lstm && c_n) copy(m_ctx, c_n + l * B * H, c_of(l), B * H);
   }
 }
 

@@ -231,6 +231,27 @@ TEST_CASE("gpu engine: every recurrence strategy matches the Eigen path", "[gpu]
                     Catch::Contains("does not fit"));
 }
 
+TEST_CASE("gpu engine: stacked layers overlapped in chunks match the Eigen path", "[gpu][strategy]") {
+  // Unidirectional stacks of 2 and 3 layers on the persistent kernel overlap their layers
+  // (cuda::RnnStack::pipelines: layer l runs chunk c while layer l + 1 runs chunk c − 1, each on
+  // its own stream), and with RNNAD_CUDA_PIPELINE=0 run one layer after the other: both against
+  // the CPU, with initial states, as Auto and forced, T 100 (chunks of 10) and Telemanom's 250.
+  std::mt19937 pick(run_seed() + 11);
+  for (const char* pipeline : {"1", "0"}) {
+    REQUIRE(setenv("RNNAD_CUDA_PIPELINE", pipeline, 1) == 0);
+    for (CellType cell : {CellType::Lstm, CellType::Gru})
+      for (int64_t L : {2, 3})
+        for (int64_t B : {1, 9})
+          for (CudaKernels k : {CudaKernels::Auto, CudaKernels::Persistent}) {
+            INFO("RNNAD_CUDA_PIPELINE=" << pipeline);
+            check_against_cpu(rnn(cell, 25, 80, L), 100, B, static_cast<std::uint32_t>(pick()), 1.0f / std::sqrt(80.0f),
+                              2.0f, true, k);
+          }
+    check_against_cpu(rnn(CellType::Lstm, 25, 80, 2), 250, 1, run_seed() + 12, 1.0f / std::sqrt(80.0f), 2.0f, false);
+  }
+  REQUIRE(unsetenv("RNNAD_CUDA_PIPELINE") == 0);
+}
+
 TEST_CASE("F20: CUDA sizes across batch and hidden-size boundaries match the CPU", "[gpu][field]") {
   const std::uint32_t seed = run_seed();
   for (CellType cell : {CellType::Lstm, CellType::Gru})

@@ -466,6 +466,67 @@ TEST_CASE("sim: 16-bit weights raise the H one block holds (sm_90 budget)", "[si
   }
 }
 
+TEST_CASE("sim: a recurrence run in chunks (state carried through out and c) equals one launch", "[sim][persistent]") {
+  // What cuda::RnnStack does for long sequences and when it overlaps layers: chunk k starts from
+  // h0 = the last row chunk k − 1 wrote into `out` and the c it left; the bits must not change.
+  for (CellType cell : {CellType::Lstm, CellType::Gru})
+    for (int batch : {1, 9}) {
+      CellCase c;
+      c.cell = cell;
+      c.hidden = 24;
+      c.batch = batch;
+      c.seq_len = 11;
+      c.seed = static_cast<std::uint32_t>(15000 + batch + 10 * static_cast<int>(cell));
+      const test::CellData d = test::make_cell_data(c);
+      const int T = c.seq_len, B = c.batch, H = c.hidden, I = c.input;
+      const std::size_t G = d.weight_hh.size() / static_cast<std::size_t>(H);
+      std::vector<float> gx(static_cast<std::size_t>(T * B) * G), w_t(static_cast<std::size_t>(H) * G);
+      for (std::size_t row = 0; row < static_cast<std::size_t>(T * B); ++row)
+        for (std::size_t g = 0; g < G; ++g) {
+          float s = 0;
+          for (int i = 0; i < I; ++i)
+            s += d.x[row * static_cast<std::size_t>(I) + static_cast<std::size_t>(i)] *
+                 d.weight_ih[g * static_cast<std::size_t>(I) + static_cast<std::size_t>(i)];
+          gx[row * G + g] = s;
+        }
+      for (std::size_t g = 0; g < G; ++g)
+        for (int k = 0; k < H; ++k)
+          w_t[static_cast<std::size_t>(k) * G + g] =
+              d.weight_hh[g * static_cast<std::size_t>(H) + static_cast<std::size_t>(k)];
+      const bool lstm = cell == CellType::Lstm;
+      // Runs steps [t0, t0 + n) from h0 (row stride H) and the state in `cst`, writing out rows t0...
+      auto run = [&](int t0, int n, const float* h0, std::vector<float>& out, std::vector<float>& cst) {
+        cuda::PersistentRnnArgs a;
+        a.gx = gx.data() + static_cast<std::size_t>(t0 * B) * G;
+        a.w_hh_t = w_t.data();
+        a.b_ih = d.bias_ih.data();
+        a.b_hh = d.bias_hh.data();
+        a.h0 = h0;
+        a.ld_h0 = H;
+        a.c = lstm ? cst.data() : nullptr;
+        a.out = out.data() + static_cast<std::size_t>(t0 * B * H);
+        a.ld_out = H;
+        a.seq_len = n;
+        a.batch = B;
+        a.hidden = H;
+        a.cell = cuda::persistent_cell(cell);
+        launch_plan(a, cuda::check_persistent_rnn_args(a, kDevice), sim::Schedule::Random);
+      };
+      std::vector<float> whole(static_cast<std::size_t>(T * B * H)), chunked(whole.size()), c_whole(d.c0),
+          c_chunked(d.c0);
+      run(0, T, d.h0.data(), whole, c_whole);
+      const float* h0 = d.h0.data();
+      for (int t0 = 0; t0 < T; t0 += 4) {  // chunks of 4, 4 and 3 steps
+        const int n = std::min(4, T - t0);
+        run(t0, n, h0, chunked, c_chunked);
+        h0 = chunked.data() + static_cast<std::size_t>((t0 + n - 1) * B * H);
+      }
+      INFO(cell_type_name(cell) << " batch " << batch);
+      CHECK(std::memcmp(whole.data(), chunked.data(), whole.size() * sizeof(float)) == 0);
+      if (lstm) CHECK(std::memcmp(c_whole.data(), c_chunked.data(), c_whole.size() * sizeof(float)) == 0);
+    }
+}
+
 TEST_CASE("sim: persistent launch checks name the limit", "[sim][persistent]") {
   cuda::PersistentRnnArgs a;
   float dummy = 0.0f;

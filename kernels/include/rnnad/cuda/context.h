@@ -7,6 +7,7 @@
 #include <string>
 
 struct CUstream_st;
+struct CUevent_st;
 struct cublasContext;
 
 namespace rnnad::cuda {
@@ -57,6 +58,27 @@ class Context {
   std::size_t m_max_shared_bytes = 0;
   int m_compute_capability = 0;
   bool m_cooperative_launch = false;
+};
+
+/// An owned CUDA event (no timing) that orders work between the streams of two contexts on one
+/// device: record() marks the point reached by a context's queued work, wait() makes a context's
+/// later work wait for the last record. Throws CudaError when a call fails.
+class Event {
+ public:
+  Event();
+  ~Event();
+  Event(Event&& other) noexcept;
+  Event& operator=(Event&& other) noexcept;
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+
+  /// Marks the end of the work queued on ctx's stream so far.
+  void record(const Context& ctx);
+  /// Work queued on ctx's stream from now on waits for the last record() (captured now).
+  void wait(const Context& ctx) const;
+
+ private:
+  CUevent_st* m_event = nullptr;
 };
 
 /// An owned device array of `count` T (float, double or int), zero-filled at allocation (cudaMalloc

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -67,7 +68,9 @@ class OneWaveCache {
 
 /// A recurrent stack resident on the context's device, with its workspace sized at construction
 /// for batch <= max_batch and seq_len <= max_seq_len; forward() allocates nothing and only queues
-/// work on ctx.stream() (no synchronisation). Not thread-safe.
+/// work (no synchronisation): on ctx.stream(), and when layers overlap (pipelines()) also on one
+/// stream per further layer, which ctx.stream() waits for before forward() returns. Not
+/// thread-safe.
 class RnnStack {
  public:
   /// Input projections are computed for chunks of at most kProjectionChunkBytes of gates.
@@ -85,6 +88,19 @@ class RnnStack {
   /// The strategy a call with `batch` rows and `seq_len` steps runs (Step, Persistent or Gemm); the
   /// persistent plan's one-wave answer is cached (OneWaveCache).
   Strategy strategy_for(int64_t batch, int64_t seq_len) const;
+
+  /// Whether such a call overlaps its layers (docs/kernels.md §9, "Layer pipelining"): a
+  /// unidirectional stack of 2 or more layers run by the persistent kernel, whose plan is not
+  /// grid-wide and fits on the device once per layer at the same time, and more than one chunk of
+  /// pipeline_chunk() steps. Layer l then runs chunk c while layer l + 1 runs chunk c − 1, each
+  /// layer on its own stream: about (T + (L − 1)·chunk) steps in sequence instead of L·T. The
+  /// environment variable RNNAD_CUDA_PIPELINE=0, read at construction, turns it off (for
+  /// benchmarks). The occupancy query is cached per batch size. Throws CudaError.
+  bool pipelines(int64_t batch, int64_t seq_len) const;
+
+  /// Steps per chunk when layers overlap: ceil(sqrt(seq_len)), at most the projection chunk (each
+  /// chunk costs a launch per layer; the last layer starts (L − 1) chunks late).
+  int64_t pipeline_chunk(int64_t seq_len) const;
 
   /// Device pointers, shapes as cpu::RnnStack::forward(): x [T, B, I]; h0, c0 [L*D, B, H] or null
   /// (zeros); output [T, B, D*H]; h_n [L*D, B, H]; c_n [L*D, B, H] (LSTM; null to skip).
@@ -104,6 +120,9 @@ class RnnStack {
   };
   void run_direction(int64_t layer, int64_t dir, int64_t T, int64_t B, const float* in, float* out, const float* h0,
                      const float* c0, float* h_n, float* c_n);
+  // forward() with the layers overlapped in chunks (pipelines()).
+  void forward_pipelined(int64_t T, int64_t B, const float* x, const float* h0, const float* c0, float* output,
+                         float* h_n, float* c_n);
 
   const Context& m_ctx;
   RnnDims m_dims;
@@ -112,8 +131,17 @@ class RnnStack {
   PersistentDevice m_device;  // persistent_device(m_ctx), queried once
   PersistentWeights m_exact;  // the 16-bit format every layer's W_hh is exact in, or F32
   mutable OneWaveCache m_wave;
-  std::vector<Layer> m_layers;                            // layer * D + direction
-  DeviceBuffer m_gx, m_gh, m_c, m_zeros, m_layer_buf[2];  // m_gh [max_batch, G]: Gemm strategy only
+  std::vector<Layer> m_layers;            // layer * D + direction
+  DeviceBuffer m_gx, m_gh, m_c, m_zeros;  // m_gh [max_batch, G]: Gemm strategy only; m_c: per layer when pipelining
+  std::vector<DeviceBuffer>
+      m_layer_buf;                   // outputs of the inner layers: 2 alternating, or one per layer when pipelining
+  bool m_pipeline = false;           // the stack's shape allows overlapping its layers
+  int64_t m_pipe_chunk_max = 0;      // pipeline_chunk(max_seq_len)
+  mutable int64_t m_pipe_batch = 0;  // the batch size m_pipe_fits answers (0: none yet)
+  mutable bool m_pipe_fits = false;
+  std::vector<std::unique_ptr<Context>> m_lanes;  // layers 1 .. L-1: their own streams (and cuBLAS handles)
+  std::vector<Event> m_done;                      // per layer: the end of its last queued chunk
+  Event m_start;                                  // the end of the work queued before a pipelined call
 };
 
 }  // namespace rnnad::cuda
