@@ -19,7 +19,7 @@
 #                     (rnnad-cuda-step, -persistent, -gemm; cudnn is in the bench stage), to place
 #                     the strategy table's boundaries (no row starts after 50 s; 5 rounds, ~0.05 s
 #                     per backend)
-#   pipeline-off 30   AD1, AD2, AD5, AD9 on rnnad-cuda-persistent with RNNAD_CUDA_PIPELINE=0 (layers
+#   pipeline-off 30   AD1, AD5-b1, AD9 on rnnad-cuda-persistent with RNNAD_CUDA_PIPELINE=0 (layers
 #                     one after another; the strategies stage runs them overlapped), into serial.md
 #   scoring      30   rnnad_score_bench: Scorer::score() of 20,000 rows with the SMD model on the CPU
 #                     (16 threads), the GPU scoring on the host and the GPU scoring on the device
@@ -111,7 +111,7 @@ if [ "$built" = 1 ]; then
     --rounds 5 --time-per-row 0.05 --warmup-ms 20 --check-gflop 0.5 --deadline-s 50 --json "$out/strategies.json" \
     --markdown "$out/strategies.md"
   stage pipeline-off 30 "$out/bench.log" env RNNAD_CUDA_PIPELINE=0 "$build/benchmarks/rnnad_bench" --suite gpu \
-    --backends rnnad-cuda-persistent --rows AD1,AD2,AD5,AD9 --rounds 5 --time-per-row 0.05 --warmup-ms 20 \
+    --backends rnnad-cuda-persistent --rows AD1,AD5-b1,AD9 --rounds 5 --time-per-row 0.05 --warmup-ms 20 \
     --check-gflop 0.5 --deadline-s 25 --json "$out/serial.json" --markdown "$out/serial.md"
   stage scoring 30 "$out/scoring.md" "$build/benchmarks/rnnad_score_bench" --model models/smd_machine-1-7.safetensors \
     --rows 20000 --rounds 5 --threads "$jobs"

@@ -98,6 +98,7 @@ RnnStack::RnnStack(const Context& ctx, const RnnDims& dims, const std::vector<Rn
     }
   m_chunk_steps = std::clamp<int64_t>(kProjectionChunkBytes / (max_batch * G * int64_t{4}), 1, max_seq_len);
   m_pipe_chunk_max = pipeline_chunk(max_seq_len);
+  m_pipeline = m_pipeline && m_pipe_chunk_max < max_seq_len;  // e.g. a decoder stepped one step a call
   // Overlapping layers each need their own input projections, cell state and output sequence.
   const int64_t lanes = m_pipeline ? L : 1;
   m_gx = DeviceBuffer(sz(std::max(m_chunk_steps, lanes * m_pipe_chunk_max) * max_batch * G));
@@ -239,9 +240,11 @@ void RnnStack::forward_pipelined(int64_t T, int64_t B, const float* x, const flo
       }
     }
   } catch (...) {
-    // The main stream still waits for whatever the other layers queued.
+    // The main stream still waits for everything the other layers queued (a record on each
+    // layer's own stream covers work queued after its last chunk's record, too).
     for (int64_t l = 1; l < L; ++l) {
       try {
+        m_done[sz(l)].record(*m_lanes[sz(l - 1)]);
         m_done[sz(l)].wait(m_ctx);
       } catch (const Error&) {
       }

@@ -237,6 +237,9 @@ TEST_CASE("gpu engine: stacked layers overlapped in chunks match the Eigen path"
   // its own stream), and with RNNAD_CUDA_PIPELINE=0 run one layer after the other: both against
   // the CPU, with initial states, as Auto and forced, T 100 (chunks of 10) and Telemanom's 250.
   std::mt19937 pick(run_seed() + 11);
+  struct Unset {  // the variable is gone after the test, even when a check throws
+    ~Unset() { unsetenv("RNNAD_CUDA_PIPELINE"); }
+  } unset;
   for (const char* pipeline : {"1", "0"}) {
     REQUIRE(setenv("RNNAD_CUDA_PIPELINE", pipeline, 1) == 0);
     for (CellType cell : {CellType::Lstm, CellType::Gru})
@@ -248,8 +251,9 @@ TEST_CASE("gpu engine: stacked layers overlapped in chunks match the Eigen path"
                               2.0f, true, k);
           }
     check_against_cpu(rnn(CellType::Lstm, 25, 80, 2), 250, 1, run_seed() + 12, 1.0f / std::sqrt(80.0f), 2.0f, false);
+    // Clusters (LSTM 200: 4 blocks a layer) launched concurrently by two layers.
+    check_against_cpu(rnn(CellType::Lstm, 25, 200, 2), 100, 1, run_seed() + 13, 1.0f / std::sqrt(200.0f), 2.0f, true);
   }
-  REQUIRE(unsetenv("RNNAD_CUDA_PIPELINE") == 0);
 }
 
 TEST_CASE("F20: CUDA sizes across batch and hidden-size boundaries match the CPU", "[gpu][field]") {
