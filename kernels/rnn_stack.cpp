@@ -188,6 +188,27 @@ void RnnStack::forward(int64_t T, int64_t B, const float* x, const float* h0, co
   }
 }
 
+PersistentRnnArgs RnnStack::persistent_args(const Layer& w, const float* gx, const float* h0, int64_t ld_h0, float* c,
+                                            float* out, int64_t ld_out, int64_t steps, int64_t B, bool reverse) const {
+  PersistentRnnArgs a;
+  a.gx = gx;
+  a.w_hh_t = w.w_hh_t.data();
+  a.b_ih = w.b_ih.data();
+  a.b_hh = w.b_hh.data();
+  a.h0 = h0;
+  a.ld_h0 = static_cast<int>(ld_h0);
+  a.c = c;
+  a.out = out;
+  a.ld_out = static_cast<int>(ld_out);
+  a.seq_len = static_cast<int>(steps);
+  a.batch = static_cast<int>(B);
+  a.hidden = static_cast<int>(m_dims.hidden_size);
+  a.cell = persistent_cell(m_dims.cell);
+  a.reverse = reverse;
+  a.exact_weights = m_exact;
+  return a;
+}
+
 void RnnStack::forward_pipelined(int64_t T, int64_t B, const float* x, const float* h0, const float* c0, float* output,
                                  float* h_n, float* c_n) {
   const int64_t L = m_dims.num_layers, G = m_dims.gate_size(), H = m_dims.hidden_size, C = pipeline_chunk(T);
@@ -219,22 +240,9 @@ void RnnStack::forward_pipelined(int64_t T, int64_t B, const float* x, const flo
         float* out = l == L - 1 ? output : m_layer_buf[sz(l)].data();
         float* gx = m_gx.data() + l * m_pipe_chunk_max * m_max_batch * G;
         gemm_xwt(lane, n * B, G, I, in + t0 * B * I, I, w.w_ih.data(), gx, G, 0.0f);
-        PersistentRnnArgs a;
-        a.gx = gx;
-        a.w_hh_t = w.w_hh_t.data();
-        a.b_ih = w.b_ih.data();
-        a.b_hh = w.b_hh.data();
-        a.h0 = h_prev[sz(l)];
-        a.ld_h0 = static_cast<int>(H);
-        a.c = lstm ? c_of(l) : nullptr;
-        a.out = out + t0 * B * H;
-        a.ld_out = static_cast<int>(H);
-        a.seq_len = static_cast<int>(n);
-        a.batch = static_cast<int>(B);
-        a.hidden = static_cast<int>(H);
-        a.cell = persistent_cell(m_dims.cell);
-        a.exact_weights = m_exact;
-        persistent_rnn(a, m_device, lane.stream());
+        persistent_rnn(
+            persistent_args(w, gx, h_prev[sz(l)], H, lstm ? c_of(l) : nullptr, out + t0 * B * H, H, n, B, false),
+            m_device, lane.stream());
         h_prev[sz(l)] = out + (t0 + n - 1) * B * H;
         m_done[sz(l)].record(lane);
       }
@@ -279,23 +287,9 @@ void RnnStack::run_direction(int64_t l, int64_t d, int64_t T, int64_t B, const f
     const int64_t t0 = (reverse ? chunks - 1 - ci : ci) * m_chunk_steps, n = std::min(m_chunk_steps, T - t0);
     gemm_xwt(m_ctx, n * B, G, I, in + t0 * B * I, I, w.w_ih.data(), m_gx.data(), G, 0.0f);
     if (persistent) {
-      PersistentRnnArgs a;
-      a.gx = m_gx.data();
-      a.w_hh_t = w.w_hh_t.data();
-      a.b_ih = w.b_ih.data();
-      a.b_hh = w.b_hh.data();
-      a.h0 = h_prev;
-      a.ld_h0 = static_cast<int>(ld_prev);
-      a.c = lstm ? m_c.data() : nullptr;
-      a.out = out + t0 * B * ld_out + d * H;
-      a.ld_out = static_cast<int>(ld_out);
-      a.seq_len = static_cast<int>(n);
-      a.batch = static_cast<int>(B);
-      a.hidden = static_cast<int>(H);
-      a.cell = persistent_cell(m_dims.cell);
-      a.reverse = reverse;
-      a.exact_weights = m_exact;
-      persistent_rnn(a, m_device, m_ctx.stream());
+      persistent_rnn(persistent_args(w, m_gx.data(), h_prev, ld_prev, lstm ? m_c.data() : nullptr,
+                                     out + t0 * B * ld_out + d * H, ld_out, n, B, reverse),
+                     m_device, m_ctx.stream());
       h_prev = out + (reverse ? t0 : t0 + n - 1) * B * ld_out + d * H;
       ld_prev = ld_out;
       continue;

@@ -120,6 +120,9 @@ class RnnStack {
   };
   void run_direction(int64_t layer, int64_t dir, int64_t T, int64_t B, const float* in, float* out, const float* h0,
                      const float* c0, float* h_n, float* c_n);
+  // The persistent launch of `steps` steps of layer/direction `w` (contract: PersistentRnnArgs).
+  PersistentRnnArgs persistent_args(const Layer& w, const float* gx, const float* h0, int64_t ld_h0, float* c,
+                                    float* out, int64_t ld_out, int64_t steps, int64_t B, bool reverse) const;
   // forward() with the layers overlapped in chunks (pipelines()).
   void forward_pipelined(int64_t T, int64_t B, const float* x, const float* h0, const float* c0, float* output,
                          float* h_n, float* c_n);
